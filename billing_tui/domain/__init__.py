@@ -1,0 +1,1 @@
+"""Pure billing rules: money, VAT, identifiers, billing profiles, states. No I/O, no UI."""

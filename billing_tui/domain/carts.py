@@ -1,0 +1,67 @@
+"""Cart and order states as the carts screen shows them (S000.1, S000.3)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CartStatus(StrEnum):
+    """Where the customer got to with the cart."""
+
+    OPEN = "open"
+    ABANDONED = "abandoned"
+    PAYMENT_FAILED = "payment_failed"
+    CONFIRMED = "confirmed"
+
+    @property
+    def confirmed(self) -> bool:
+        return self is CartStatus.CONFIRMED
+
+
+UNCONFIRMED = (CartStatus.OPEN, CartStatus.ABANDONED, CartStatus.PAYMENT_FAILED)
+
+
+class PaymentMethod(StrEnum):
+    """How the customer pays (S000.2)."""
+
+    CARD = "card"
+    BANK_TRANSFER = "bank_transfer"
+
+
+class PaymentState(StrEnum):
+    """Whether the money arrived."""
+
+    UNPAID = "unpaid"
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+class OrderState(StrEnum):
+    """The order behind a confirmed cart; ``none`` while the cart is not confirmed."""
+
+    NONE = "none"
+    NEW = "new"
+    PROCESSING = "processing"
+    SHIPPED = "shipped"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class InvoiceState(StrEnum):
+    """Whether the cart's invoice has been issued (S000.3)."""
+
+    NOT_DUE = "not_due"  # nothing to invoice yet: not confirmed or not paid
+    TO_INVOICE = "to_invoice"  # paid, waiting for the invoicing run (S000.2: within 72 h)
+    ISSUED = "issued"
+    CANCELLED = "cancelled"
+
+
+STATUS_FILTERS = ("all", "confirmed", "unconfirmed", "open", "abandoned", "payment_failed")
+SORTS = ("date_desc", "date_asc", "total_desc", "total_asc")
+
+
+def label(value: str) -> str:
+    """A state value as a person reads it: ``payment_failed`` → ``payment failed``."""
+    return value.replace("_", " ")

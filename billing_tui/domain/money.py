@@ -1,0 +1,80 @@
+"""Money and VAT: Decimal end to end, rounded here and nowhere else.
+
+Rounding follows the Italian e-invoice rules (FatturaPA): each line total
+(``PrezzoTotale``) is quantity x unit price rounded to the cent; the VAT summary
+(``DatiRiepilogo``) adds the line totals per rate (``ImponibileImporto``) and
+computes the tax of each rate once on that sum (``Imposta``), rounded to the cent,
+half up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def to_decimal(value: object) -> Decimal:
+    """Parse a user or storage value as Decimal; floats are refused (they are not money)."""
+    if isinstance(value, float):
+        raise TypeError("money must not be a float; pass a string or Decimal")
+    if isinstance(value, Decimal):
+        return value
+    try:
+        return Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValueError(f"{value!r} is not a number") from exc
+
+
+def round_money(amount: Decimal) -> Decimal:
+    """Round an amount to the cent, half up: the one rounding rule of the product."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def line_total(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    """A line's taxable total (PrezzoTotale)."""
+    return round_money(quantity * unit_price)
+
+
+@dataclass(frozen=True)
+class VatRow:
+    """One row of the VAT summary: a rate, its taxable base and its tax."""
+
+    rate: Decimal
+    taxable: Decimal
+    vat: Decimal
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A document's totals with its VAT summary per rate."""
+
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+    vat_rows: tuple[VatRow, ...]
+
+
+def vat_summary(lines: Iterable[tuple[Decimal, Decimal]]) -> Totals:
+    """Totals from ``(line_total, vat_rate_percent)`` pairs, per the FatturaPA summary rule."""
+    bases: dict[Decimal, Decimal] = {}
+    for total, rate in lines:
+        key = rate.quantize(CENT)
+        bases[key] = bases.get(key, ZERO) + total
+    rows = tuple(
+        VatRow(rate=rate, taxable=round_money(base), vat=round_money(base * rate / 100))
+        for rate, base in sorted(bases.items(), key=lambda kv: kv[0], reverse=True)
+    )
+    net = sum((r.taxable for r in rows), ZERO)
+    vat = sum((r.vat for r in rows), ZERO)
+    return Totals(net=net, vat=vat, gross=net + vat, vat_rows=rows)
+
+
+def format_money(amount: Decimal, currency: str = "EUR", locale: str = "it_IT") -> str:
+    """An amount for display, with the currency, in the given locale."""
+    from babel.numbers import format_currency
+
+    return format_currency(amount, currency, locale=locale)

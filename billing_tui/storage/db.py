@@ -1,0 +1,126 @@
+"""The engine and its sessions: read sessions, and write sessions that hold the write lock from the start.
+
+SQLite gets WAL, ``synchronous=FULL``, foreign keys, a busy timeout and write
+transactions that ``BEGIN IMMEDIATE``, so several processes on one file queue for the
+write lock instead of failing with "database is locked" half-way through a transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session, create_engine
+
+from billing_tui.domain.errors import DatabaseUnavailable
+
+WRITE_OPTION = "billing_write"
+
+
+def _install_sqlite_behaviour(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so that BEGIN is ours (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def describe_url(url: str) -> str:
+    """A short, password-free description of a database URL for the header and messages."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ":memory:"
+        home = str(Path.home())
+        return "sqlite:" + (("~" + path[len(home):]) if path.startswith(home) else path)
+    return parsed.render_as_string(hide_password=True)
+
+
+class Database:
+    """One database: its engine, read sessions and write sessions."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise DatabaseUnavailable(
+                f"{url!r} is not a database URL; use e.g. sqlite:///path/to/file.sqlite3 "
+                "or postgresql+psycopg://user@host/dbname"
+            ) from exc
+        self.url = url
+        self.backend = parsed.get_backend_name()
+        self.label = describe_url(url)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.backend == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
+        else:
+            kwargs["pool_pre_ping"] = True
+        try:
+            self.engine = create_engine(url, **kwargs)
+        except (ArgumentError, ImportError) as exc:
+            raise DatabaseUnavailable(f"Cannot open {self.label}: {exc}") from exc
+        if self.backend == "sqlite":
+            _install_sqlite_behaviour(self.engine, busy_timeout_ms)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.backend == "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file, for SQLite."""
+        if not self.is_sqlite:
+            return None
+        db = make_url(self.url).database
+        return Path(db).expanduser() if db and db != ":memory:" else None
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; it never writes and never takes the write lock."""
+        with self._guard(), Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose transaction holds the write lock from its first statement; commits on success."""
+        with self._guard(), Session(self.engine, expire_on_commit=False) as session:
+            session.connection(execution_options={WRITE_OPTION: True})
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise DatabaseUnavailable(f"Database {self.label} is not available: {reason}") from exc
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
