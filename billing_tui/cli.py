@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, NoReturn
 
+from billing_tui.crashlog import log_exception
 from billing_tui.domain.errors import BillingError, ValidationFailed
 
 EXIT_ERROR = 1
@@ -300,17 +301,6 @@ def _fail(message: str, code: int = EXIT_ERROR) -> int:
     return code
 
 
-def _log_crash() -> str:
-    import traceback
-
-    from billing_tui.config import data_dir
-
-    path = data_dir() / "crash.log"
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(traceback.format_exc() + "\n")
-    return str(path)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``billing-tui``; returns the exit code."""
     try:
@@ -328,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
-        return _fail(f"unexpected error ({type(exc).__name__}: {exc}); details in {_log_crash()}")
+        return _fail(f"unexpected error ({type(exc).__name__}: {exc}); details in {log_exception(exc)}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,13 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from billing_tui.domain.errors import NotFound, ValidationFailed
-from billing_tui.domain.profile import FIELD_KEYS, FIELD_LABELS, validate_field, validate_profile, visible_fields
+from billing_tui.domain.profile import (
+    FIELD_KEYS,
+    FIELD_LABELS,
+    validate_field,
+    validate_profile,
+    visible_fields,
+)
 from billing_tui.services import audit
 from billing_tui.services.context import ServiceContext
 from billing_tui.storage.models import Cart, Customer, utc

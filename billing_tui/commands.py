@@ -1,0 +1,59 @@
+"""The command palette (Ctrl+P): every screen, and every action of the screen you are on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+SCREENS = (
+    ("Go to Carts", "Every cart, confirmed or not (F2)", "go('carts')"),
+    ("Go to Customers", "Billing profiles (F3)", "go('customers')"),
+    ("Go to Settings", "The seller's company data (F4)", "go('settings')"),
+    ("Help", "Every key on every screen (F1 or ?)", "help"),
+)
+CART_FILTERS = ("all", "confirmed", "unconfirmed", "open", "abandoned", "payment_failed")
+
+
+class BillingCommands(Provider):
+    """Screens, carts filters, and the current screen's own key actions."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        app = self.app
+        commands: list[tuple[str, str, Callable[[], object]]] = [
+            (name, help_text, partial(app.run_action, action)) for name, help_text, action in SCREENS
+        ]
+        for status in CART_FILTERS:
+            commands.append(
+                (
+                    f"Carts: show {status.replace('_', ' ')}",
+                    "Filter the carts list",
+                    partial(app.run_action, f"show_carts('{status}')"),
+                )
+            )
+        screen = self.screen
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.action.startswith(("go(", "help", "quit")):
+                continue
+            title = getattr(screen, "PALETTE_GROUP", screen.__class__.__name__.removesuffix("Screen"))
+            commands.append(
+                (
+                    f"{title}: {binding.description}",
+                    binding.tooltip or f"Key: {key}",
+                    partial(active.node.run_action, binding.action),
+                )
+            )
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> AsyncIterator[Hit]:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

@@ -1,0 +1,110 @@
+"""One cart: its lines, totals with the VAT breakdown, the customer, payments and invoices."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.markup import escape
+from textual.widgets import DataTable, Footer, Header, Static
+
+from billing_tui.screens.base import BillingScreen
+from billing_tui.screens.format import day, moment, money, money_text, state_markup
+from billing_tui.services.carts import CartDetail, get_cart
+
+
+class CartDetailScreen(BillingScreen):
+    """The contents of one cart (S000.1); Escape goes back to the list."""
+
+    PALETTE_GROUP = "Cart"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="cart.back", tooltip="Back to the carts list"),
+        Binding("c", "open_customer", "Customer", id="cart.customer", tooltip="Open the customer's billing profile"),
+    ]
+
+    def __init__(self, number: int) -> None:
+        super().__init__()
+        self.number = number
+        self.detail: CartDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="cart-body"):
+            yield Static(f"Loading cart {self.number}…", id="cart-summary")
+            yield Static("[b]Lines[/b]", classes="section-title")
+            lines: DataTable[object] = DataTable(id="cart-lines", cursor_type="row", zebra_stripes=True)
+            lines.add_columns("#", "SKU", "Product", "Qty", "Unit price", "VAT %", "Total")
+            yield lines
+            yield Static("", id="cart-totals")
+            yield Static("[b]Payments[/b]", classes="section-title")
+            yield Static("", id="cart-payments")
+            yield Static("[b]Invoices[/b]", classes="section-title")
+            yield Static("", id="cart-invoices")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"Cart {self.number}"
+        self.query_one("#cart-lines", DataTable).focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="cart-detail", exit_on_error=False, description="Loading cart")
+    def load(self) -> None:
+        detail = get_cart(self.billing.ctx, self.number)
+        self.app.call_from_thread(self._show, detail)
+
+    def _show(self, d: CartDetail) -> None:
+        self.detail = d
+        paid = f" {day(d.paid_at)}" if d.paid_at else ""
+        self.query_one("#cart-summary", Static).update(
+            f"[b]Cart {d.number}[/b]  {moment(d.created_at)}  {state_markup(d.status)}\n"
+            f"[b]Customer:[/b] {escape(d.customer_name)} (id {d.customer_id}, {d.customer_type}, "
+            f"{d.customer_country})  {escape(d.customer_email)}\n"
+            f"[b]Payment:[/b] {state_markup(d.payment_method)} {state_markup(d.payment_state)}{paid}   "
+            f"[b]Order:[/b] {state_markup(d.order_state)}   [b]Invoice:[/b] {state_markup(d.invoice_state)}"
+        )
+        table = self.query_one("#cart-lines", DataTable)
+        table.clear()
+        for ln in d.lines:
+            table.add_row(
+                str(ln.position), ln.sku, ln.description, Text(f"{ln.quantity.normalize():f}", justify="right"),
+                money(ln.unit_price, d.currency), Text(f"{ln.vat_rate.normalize():f}%", justify="right"),
+                money(ln.line_total, d.currency),
+            )
+        vat_lines = [
+            f"VAT {row.rate.normalize():f}%:  taxable {money_text(row.taxable, d.currency)}"
+            f"  VAT {money_text(row.vat, d.currency)}"
+            for row in d.vat_rows
+        ]
+        vat_lines.append(
+            f"[b]Net[/b] {money_text(d.net, d.currency)}   [b]VAT[/b] {money_text(d.vat, d.currency)}"
+            f"   [b]Total[/b] {money_text(d.total, d.currency)}"
+        )
+        self.query_one("#cart-totals", Static).update("\n".join(vat_lines))
+        payments = []
+        for p in d.payments:
+            line = (f"{moment(p.created_at)}  {state_markup(p.method)}  {money_text(p.amount, d.currency)}"
+                    f"  {state_markup(p.state)}")
+            if p.credited_at:
+                line += f"  credited {day(p.credited_at)}"
+            if p.reference:
+                line += f"  ref {escape(p.reference)}"
+            payments.append(line)
+        self.query_one("#cart-payments", Static).update("\n".join(payments) or "[dim]No payment yet.[/dim]")
+        invoices = {
+            "to_invoice": "Not invoiced yet: paid carts are invoiced within 72 hours of the money being credited.",
+            "not_due": "Nothing to invoice: the cart is not confirmed and paid.",
+        }.get(d.invoice_state, f"Invoice state: {d.invoice_state}")
+        self.query_one("#cart-invoices", Static).update(f"[dim]{escape(invoices)}[/dim]")
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    async def action_open_customer(self) -> None:
+        from billing_tui.screens.customer_form import CustomerFormScreen
+
+        if self.detail is not None:
+            await self.app.push_screen(CustomerFormScreen(self.detail.customer_id))

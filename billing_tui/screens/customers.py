@@ -1,0 +1,121 @@
+"""Customers: the billing profiles, searched by name, VAT number, fiscal code or email (S000.4)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.worker import get_current_worker
+
+from billing_tui.domain.profile import CustomerType
+from billing_tui.screens.base import BillingScreen
+from billing_tui.services.customers import CustomerPage, list_customers
+
+
+class CustomersScreen(BillingScreen):
+    """The list of customers; Enter opens a billing profile for editing."""
+
+    TITLE = "Customers"
+    PALETTE_GROUP = "Customers"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_search", "Search", id="customers.search"),
+        Binding("n", "page(1)", "Next page", id="customers.next"),
+        Binding("p", "page(-1)", "Prev page", id="customers.prev"),
+        Binding("escape", "leave_search", "Back to list", show=False, id="customers.leave_search"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.search_text = ""
+        self.page_offset = 0
+        self.page: CustomerPage | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(classes="toolbar"):
+            yield Input(placeholder="Search name, VAT, fiscal code or email (/)", id="customers-search", compact=True)
+        table: DataTable[object] = DataTable(id="customers-table", cursor_type="row", zebra_stripes=True)
+        table.add_column("ID", key="id", width=4)
+        table.add_column("Name", key="name", width=28)
+        table.add_column("Type", key="type", width=14)
+        table.add_column("Ctry", key="country", width=4)
+        table.add_column("VAT / fiscal code", key="tax", width=17)
+        table.add_column("Invoice email", key="email", width=30)
+        yield table
+        yield Static("Loading customers…", id="customers-status", classes="statusline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#customers-table", DataTable).focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        # A profile may have been edited on the form: show the list as it is now.
+        if self.page is not None:
+            self.load()
+
+    @work(thread=True, exclusive=True, group="customers-page", exit_on_error=False, description="Loading customers")
+    def load(self) -> None:
+        search, offset = self.search_text, self.page_offset
+        page = list_customers(self.billing.ctx, search=search, offset=offset)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, search, offset, page)
+
+    def _show(self, search: str, offset: int, page: CustomerPage) -> None:
+        if (search, offset) != (self.search_text, self.page_offset):
+            return
+        self.page = page
+        table = self.query_one("#customers-table", DataTable)
+        table.clear()
+        for r in page.rows:
+            table.add_row(str(r.id), r.name, CustomerType(r.customer_type).label, r.country,
+                          r.vat_number or r.fiscal_code or "", r.email, key=str(r.id))
+        status = self.query_one("#customers-status", Static)
+        if not page.rows:
+            status.update("No customer matches the search.")
+        else:
+            more = "  n: next page" if page.has_more else ""
+            status.update(f"Customers {offset + 1}–{offset + len(page.rows)}{more}  Enter: open the billing profile")
+        self.refresh_bindings()
+
+    def action_page(self, step: int) -> None:
+        if step > 0 and self.page is not None and not self.page.has_more:
+            return
+        new = max(0, self.page_offset + step * (self.page.limit if self.page else 50))
+        if new != self.page_offset:
+            self.page_offset = new
+            self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "page" and parameters:
+            if parameters[0] == -1 and self.page_offset == 0:
+                return None
+            if parameters[0] == 1 and self.page is not None and not self.page.has_more:
+                return None
+        return True
+
+    def action_focus_search(self) -> None:
+        self.query_one("#customers-search", Input).focus()
+
+    def action_leave_search(self) -> None:
+        self.query_one("#customers-table", DataTable).focus()
+
+    @on(Input.Changed, "#customers-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.search_text, self.page_offset = event.value, 0
+        self.load()
+
+    @on(Input.Submitted, "#customers-search")
+    def _search_submitted(self) -> None:
+        self.action_leave_search()
+
+    @on(DataTable.RowSelected, "#customers-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        from billing_tui.screens.customer_form import CustomerFormScreen
+
+        if event.row_key.value is not None:
+            self.app.push_screen(CustomerFormScreen(int(event.row_key.value)))

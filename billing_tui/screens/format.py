@@ -1,0 +1,62 @@
+"""How values look on screen: money, dates and states."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from rich.text import Text
+from textual.markup import escape
+
+from billing_tui.domain.money import format_money
+
+STATE_STYLE = {
+    "confirmed": "green",
+    "paid": "green",
+    "issued": "green",
+    "completed": "green",
+    "open": "cyan",
+    "pending": "yellow",
+    "to_invoice": "yellow",
+    "abandoned": "dim",
+    "not_due": "dim",
+    "none": "dim",
+    "unpaid": "dim",
+    "payment_failed": "red",
+    "failed": "red",
+    "cancelled": "red",
+    "refunded": "magenta",
+}
+SHORT = {"bank_transfer": "transfer", "payment_failed": "pay failed", "to_invoice": "to invoice", "not_due": "-"}
+
+
+def money(amount: Decimal, currency: str = "EUR") -> Text:
+    """An amount, right-aligned, in Italian notation (1.234,56 €)."""
+    return Text(format_money(amount, currency, "it_IT"), justify="right")
+
+
+def state(value: str) -> Text:
+    """A state word, coloured by what it means for the user."""
+    return Text(SHORT.get(value, value.replace("_", " ")), style=STATE_STYLE.get(value, ""))
+
+
+def day(value: datetime | None) -> str:
+    """A date as YYYY-MM-DD (UTC)."""
+    return value.strftime("%Y-%m-%d") if value else "-"
+
+
+def moment(value: datetime | None) -> str:
+    """A date and time as YYYY-MM-DD HH:MM UTC."""
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+def state_markup(value: str) -> str:
+    """A state word as Textual markup, coloured like :func:`state`."""
+    style = STATE_STYLE.get(value, "")
+    text = escape(SHORT.get(value, value.replace("_", " ")))
+    return f"[{style}]{text}[/]" if style else text
+
+
+def money_text(amount: Decimal, currency: str = "EUR") -> str:
+    """An amount as plain text in Italian notation."""
+    return format_money(amount, currency, "it_IT")

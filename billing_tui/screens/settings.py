@@ -1,0 +1,123 @@
+"""Settings: the seller's company data (first page; later pages add number ranges, mail, integrations)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import (
+    Footer,
+    Header,
+    Input,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from billing_tui.domain.errors import ValidationFailed
+from billing_tui.screens.base import BillingScreen
+from billing_tui.services.settings import (
+    SELLER_FIELDS,
+    SellerView,
+    check_seller_field,
+    get_seller,
+    update_seller,
+)
+from billing_tui.widgets.form_field import FormField
+
+LANGUAGE_CHOICES = (("Italiano (it)", "it"), ("English (en)", "en"), ("Română (ro)", "ro"))
+
+
+class SettingsScreen(BillingScreen):
+    """Settings pages; the first is the seller's company data printed on every document."""
+
+    TITLE = "Settings"
+    PALETTE_GROUP = "Settings"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="settings.save", tooltip="Save the company data"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saved: dict[str, str] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="settings-tabs"):
+            with TabPane("Company", id="tab-company"):
+                yield VerticalScroll(id="seller-form")
+        yield Static("", id="settings-status", classes="statusline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="settings-load", exit_on_error=False, description="Loading settings")
+    def load(self) -> None:
+        view = get_seller(self.billing.ctx)
+        self.app.call_from_thread(self._build, view)
+
+    async def _build(self, view: SellerView) -> None:
+        self.saved = dict(view.values)
+        form = self.query_one("#seller-form", VerticalScroll)
+        await form.remove_children()
+        await form.mount_all(
+            FormField(key, label, kind="choice" if key == "default_language" else "text", value=view.values[key],
+                      choices=LANGUAGE_CHOICES if key == "default_language" else (), id_prefix="s")
+            for key, label in SELLER_FIELDS
+        )
+        self._validate_all()
+        self.query_one("#s-company_name").focus()
+
+    def _fields(self) -> dict[str, FormField]:
+        return {f.key: f for f in self.query(FormField)}
+
+    def values(self) -> dict[str, str]:
+        """The company data as typed so far."""
+        return {k: "" if f.value is None else str(f.value) for k, f in self._fields().items()}
+
+    def _validate_all(self) -> dict[str, str]:
+        values = self.values()
+        errors = {}
+        for key, field in self._fields().items():
+            reason = check_seller_field(key, values[key], values)[1]
+            field.set_error(reason)
+            if reason:
+                errors[key] = reason
+        dirty = self.saved is not None and values != self.saved
+        self.query_one("#settings-status", Static).update(
+            (f"[red]{len(errors)} field(s) to fix[/red]  " if errors else "")
+            + ("unsaved changes · Ctrl+S saves" if dirty else "no changes")
+        )
+        return errors
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        if self.saved is not None:
+            self._validate_all()
+
+    def action_save(self) -> None:
+        errors = self._validate_all()
+        if errors:
+            self.notify(f"Nothing was saved: fix the {len(errors)} field(s) marked in red.", severity="error")
+            return
+        self.save(self.values())
+
+    @work(thread=True, exclusive=True, group="settings-save", exit_on_error=False, description="Saving settings")
+    def save(self, values: dict[str, str]) -> None:
+        try:
+            view = update_seller(self.billing.ctx, values)
+        except ValidationFailed as exc:
+            self.app.call_from_thread(self.notify, exc.message, severity="error")
+            return
+        self.app.call_from_thread(self._saved, view)
+
+    def _saved(self, view: SellerView) -> None:
+        self.saved = dict(view.values)
+        self._validate_all()
+        self.notify("Company data saved.", title="Settings", timeout=4)

@@ -1,0 +1,51 @@
+"""SVG snapshots of the screen states that matter, at 80x24 and 120x40.
+
+Review changes with ``pytest tests/snapshots --snapshot-update`` and look at the SVGs before committing.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from tests.ui.conftest import settle
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_carts_list(snap_compare, app, size) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_cart_detail(snap_compare, app, size) -> None:  # type: ignore[no-untyped-def]
+    async def open_cart(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("slash", *"100396", "enter", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=open_cart)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_customer_form_with_errors(snap_compare, app, size) -> None:  # type: ignore[no-untyped-def]
+    async def break_the_form(pilot) -> None:  # type: ignore[no-untyped-def]
+        from billing_tui.screens.customer_form import CustomerFormScreen
+
+        await settle(pilot)
+        await pilot.app.push_screen(CustomerFormScreen(1))
+        await settle(pilot)
+        form = pilot.app.screen
+        form.query_one("#f-vat_number", Input).value = "25308300514"
+        form.query_one("#f-email", Input).value = "fatture@"
+        form.query_one("#f-sdi_code", Input).value = "ABC"
+        await pilot.pause()
+        form.query_one("#f-vat_number", Input).focus()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=break_the_form)
+
+
+def test_help(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(app, terminal_size=(80, 24), press=["f1"], run_before=settle)
