@@ -78,3 +78,33 @@ def format_money(amount: Decimal, currency: str = "EUR", locale: str = "it_IT") 
     from babel.numbers import format_currency
 
     return format_currency(amount, currency, locale=locale)
+
+
+def gross(row: VatRow) -> Decimal:
+    """A VAT row's taxable plus tax."""
+    return row.taxable + row.vat
+
+
+def split_gross(amount: Decimal, rows: tuple[VatRow, ...]) -> tuple[VatRow, ...]:
+    """Spread a gross amount (VAT included) over VAT rates in proportion to ``rows``' gross amounts.
+
+    Used for credit notes and advances. Each rate's share is rounded to the cent and the
+    last rate takes the remainder, so the shares add up to ``amount`` exactly; within each
+    share the tax is taken out ("scorporo": taxable = share / (1 + rate), rounded) and the
+    VAT is the share less the taxable, so taxable + VAT is the share to the cent.
+    """
+    rows = tuple(r for r in rows if gross(r) != ZERO)
+    base = sum((gross(r) for r in rows), ZERO)
+    if not rows or base == ZERO:
+        raise ValueError("nothing to split: the document has no amount")
+    shares: list[Decimal] = []
+    for i, row in enumerate(rows):
+        if i == len(rows) - 1:
+            shares.append(amount - sum(shares, ZERO))
+        else:
+            shares.append(round_money(amount * gross(row) / base))
+    out = []
+    for row, share in zip(rows, shares, strict=True):
+        taxable = round_money(share * 100 / (100 + row.rate))
+        out.append(VatRow(rate=row.rate, taxable=taxable, vat=share - taxable))
+    return tuple(out)
