@@ -1,0 +1,102 @@
+"""The registry of scheduled jobs: one ``JobSpec`` per job; adding a job is one ``register`` call.
+
+Targets are imported inside the job functions, so importing the registry stays fast and
+a service that does not exist yet makes its job report "not available" instead of failing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from billing_tui.services.context import ServiceContext
+
+NOT_AVAILABLE = "not available"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A scheduled job: its name, a title for people, its slot length and the function that does the work."""
+
+    name: str  # unique; the first part of every run's key
+    title: str  # shown on the Jobs screen and by ``jobs`` commands
+    every: timedelta  # slot length: the job runs at most once per slot, slots counted from the Unix epoch (UTC)
+    run: Callable[[ServiceContext, datetime], str]  # does everything due as of the datetime; one-line summary
+
+    def __post_init__(self) -> None:
+        if not self.name or ":" in self.name:
+            raise ValueError(f"job name {self.name!r}: required, without ':'")
+        if self.every <= timedelta(0) or self.every % timedelta(seconds=1):
+            raise ValueError(f"job {self.name}: 'every' must be a positive whole number of seconds")
+
+
+_JOBS: dict[str, JobSpec] = {}
+
+
+def register(spec: JobSpec, *, replace: bool = False) -> JobSpec:
+    """Add a job to the registry (a second job with the same name is refused unless ``replace``)."""
+    if spec.name in _JOBS and not replace:
+        raise ValueError(f"job {spec.name!r} is already registered")
+    _JOBS[spec.name] = spec
+    return spec
+
+
+def all_jobs() -> tuple[JobSpec, ...]:
+    """Every registered job, in registration order."""
+    return tuple(_JOBS.values())
+
+
+def get_job(name: str) -> JobSpec:
+    """The registered job called ``name``."""
+    try:
+        return _JOBS[name]
+    except KeyError:
+        raise KeyError(f"no job called {name!r}; known jobs: {', '.join(_JOBS) or 'none'}") from None
+
+
+def service_function(module: str, name: str) -> Callable[..., Any] | None:
+    """``module.name`` if that service exists yet, else None (an error inside an existing module still raises)."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return None
+        raise
+    target = getattr(mod, name, None)
+    return target if callable(target) else None
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+# --- The jobs -------------------------------------------------------------------------------------------------
+
+
+def issue_due_invoices_job(ctx: ServiceContext, now: datetime) -> str:
+    """Issue the invoices of every cart that is due as of ``now`` (the services' own keys keep it once per cart)."""
+    issue_due_invoices = service_function("billing_tui.services.invoices", "issue_due_invoices")
+    if issue_due_invoices is None:
+        return NOT_AVAILABLE
+    issued = int(issue_due_invoices(ctx))
+    return _plural(issued, "invoice issued", "invoices issued")
+
+
+def relay_outbox_job(ctx: ServiceContext, now: datetime) -> str:
+    """Send the queued emails that are due as of ``now``, with retries."""
+    relay_outbox = service_function("billing_tui.services.mail", "relay_outbox")
+    if relay_outbox is None:
+        return NOT_AVAILABLE
+    outcome = relay_outbox(ctx)
+    sent = getattr(outcome, "sent", 0)
+    failed = getattr(outcome, "failed", 0)
+    retry_later = getattr(outcome, "retry_later", 0)
+    return f"{sent} sent, {failed} failed, {retry_later} to retry later"
+
+
+register(JobSpec("auto_invoice", "Issue due invoices", timedelta(minutes=15), issue_due_invoices_job))
+register(JobSpec("mail_relay", "Send queued mail", timedelta(minutes=1), relay_outbox_job))
