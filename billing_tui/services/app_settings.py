@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from billing_tui.domain.errors import ValidationFailed
 from billing_tui.services import audit
 from billing_tui.services.context import ServiceContext
@@ -59,7 +61,7 @@ def check_setting(key: str, value: str) -> tuple[str, str | None]:
 def get_settings(ctx: ServiceContext) -> dict[str, str]:
     """Every known setting's value (the default where none was saved)."""
     with ctx.db.read() as session:
-        saved = {row.key: row.value for row in session.query(AppSetting).all()}
+        saved = {row.key: row.value for row in session.scalars(select(AppSetting))}
     return {s.key: saved.get(s.key, s.default) for s in SPECS}
 
 
