@@ -15,6 +15,7 @@ from billing_tui.crashlog import log_exception
 from billing_tui.domain.errors import BillingError
 from billing_tui.screens.carts import CartsScreen
 from billing_tui.screens.customers import CustomersScreen
+from billing_tui.screens.invoices import InvoicesScreen
 from billing_tui.screens.settings import SettingsScreen
 from billing_tui.services.context import ServiceContext
 
@@ -29,13 +30,15 @@ class BillingApp(App[None]):
     MODES: ClassVar[dict[str, Callable[[], Screen[None]]]] = {  # type: ignore[assignment]
         "carts": CartsScreen,
         "customers": CustomersScreen,
+        "invoices": InvoicesScreen,
         "settings": SettingsScreen,
     }
     DEFAULT_MODE = "carts"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "go('carts')", "Carts", id="go.carts", tooltip="The list of every cart"),
         Binding("f3", "go('customers')", "Customers", id="go.customers", tooltip="Billing profiles"),
-        Binding("f4", "go('settings')", "Settings", id="go.settings", tooltip="Company data and more"),
+        Binding("f4", "go('settings')", "Settings", id="go.settings", tooltip="Company data, number ranges"),
+        Binding("f5", "go('invoices')", "Invoices", id="go.invoices", tooltip="Issued documents and their mail"),
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key on every screen"),
         Binding("question_mark", "help", "Help", show=False, id="app.help2"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave billing-tui"),

@@ -10,7 +10,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 SCREENS = (
     ("Go to Carts", "Every cart, confirmed or not (F2)", "go('carts')"),
     ("Go to Customers", "Billing profiles (F3)", "go('customers')"),
-    ("Go to Settings", "The seller's company data (F4)", "go('settings')"),
+    ("Go to Settings", "Company data and number ranges (F4)", "go('settings')"),
+    ("Go to Invoices", "Issued documents and their mail (F5)", "go('invoices')"),
     ("Help", "Every key on every screen (F1 or ?)", "help"),
 )
 CART_FILTERS = ("all", "confirmed", "unconfirmed", "open", "abandoned", "payment_failed")

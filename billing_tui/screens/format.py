@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from rich.text import Text
@@ -40,8 +40,8 @@ def state(value: str) -> Text:
     return Text(SHORT.get(value, value.replace("_", " ")), style=STATE_STYLE.get(value, ""))
 
 
-def day(value: datetime | None) -> str:
-    """A date as YYYY-MM-DD (UTC)."""
+def day(value: date | datetime | None) -> str:
+    """A date as YYYY-MM-DD (UTC for timestamps)."""
     return value.strftime("%Y-%m-%d") if value else "-"
 
 

@@ -28,6 +28,7 @@ from billing_tui.services.settings import (
     update_seller,
 )
 from billing_tui.widgets.form_field import FormField
+from billing_tui.widgets.number_ranges import NumberRanges
 
 LANGUAGE_CHOICES = (("Italiano (it)", "it"), ("English (en)", "en"), ("Română (ro)", "ro"))
 
@@ -38,7 +39,11 @@ class SettingsScreen(BillingScreen):
     TITLE = "Settings"
     PALETTE_GROUP = "Settings"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="settings.save", tooltip="Save the company data"),
+        Binding("ctrl+s", "save", "Save", id="settings.save", tooltip="Save the page you are on"),
+        Binding("left_square_bracket", "year(-1)", "Prev year", id="settings.prev_year",
+                tooltip="Number ranges: the previous year"),
+        Binding("right_square_bracket", "year(1)", "Next year", id="settings.next_year",
+                tooltip="Number ranges: the next year"),
     ]
 
     def __init__(self) -> None:
@@ -50,6 +55,9 @@ class SettingsScreen(BillingScreen):
         with TabbedContent(id="settings-tabs"):
             with TabPane("Company", id="tab-company"):
                 yield VerticalScroll(id="seller-form")
+            with TabPane("Number ranges", id="tab-numbers"):
+                with VerticalScroll():
+                    yield NumberRanges()
         yield Static("", id="settings-status", classes="statusline")
         yield Footer()
 
@@ -97,11 +105,31 @@ class SettingsScreen(BillingScreen):
 
     @on(Input.Changed)
     @on(Select.Changed)
-    def _changed(self) -> None:
+    def _changed(self, event: Input.Changed | Select.Changed) -> None:
+        if not (event.control.id or "").startswith("s-"):
+            return
         if self.saved is not None:
             self._validate_all()
 
+    def _on_numbers_tab(self) -> bool:
+        return self.query_one("#settings-tabs", TabbedContent).active == "tab-numbers"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "year":
+            return self._on_numbers_tab() or None
+        return True
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()
+
+    def action_year(self, step: int) -> None:
+        self.query_one(NumberRanges).change_year(step)
+
     def action_save(self) -> None:
+        if self._on_numbers_tab():
+            self.query_one(NumberRanges).save()
+            return
         errors = self._validate_all()
         if errors:
             self.notify(f"Nothing was saved: fix the {len(errors)} field(s) marked in red.", severity="error")
