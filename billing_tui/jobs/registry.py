@@ -6,16 +6,13 @@ a service that does not exist yet makes its job report "not available" instead o
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from billing_tui.services.context import ServiceContext
-
-NOT_AVAILABLE = "not available"
 
 
 @dataclass(frozen=True)
@@ -58,18 +55,6 @@ def get_job(name: str) -> JobSpec:
         raise KeyError(f"no job called {name!r}; known jobs: {', '.join(_JOBS) or 'none'}") from None
 
 
-def service_function(module: str, name: str) -> Callable[..., Any] | None:
-    """``module.name`` if that service exists yet, else None (an error inside an existing module still raises)."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return None
-        raise
-    target = getattr(mod, name, None)
-    return target if callable(target) else None
-
-
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
@@ -79,23 +64,17 @@ def _plural(n: int, one: str, many: str) -> str:
 
 def issue_due_invoices_job(ctx: ServiceContext, now: datetime) -> str:
     """Issue the invoices of every cart that is due as of ``now`` (the services' own keys keep it once per cart)."""
-    issue_due_invoices = service_function("billing_tui.services.invoices", "issue_due_invoices")
-    if issue_due_invoices is None:
-        return NOT_AVAILABLE
-    issued = int(issue_due_invoices(ctx))
-    return _plural(issued, "invoice issued", "invoices issued")
+    from billing_tui.services.invoices import issue_due_invoices
+
+    return str(issue_due_invoices(ctx))
 
 
 def relay_outbox_job(ctx: ServiceContext, now: datetime) -> str:
     """Send the queued emails that are due as of ``now``, with retries."""
-    relay_outbox = service_function("billing_tui.services.mail", "relay_outbox")
-    if relay_outbox is None:
-        return NOT_AVAILABLE
+    from billing_tui.services.mail import relay_outbox
+
     outcome = relay_outbox(ctx)
-    sent = getattr(outcome, "sent", 0)
-    failed = getattr(outcome, "failed", 0)
-    retry_later = getattr(outcome, "retry_later", 0)
-    return f"{sent} sent, {failed} failed, {retry_later} to retry later"
+    return f"{outcome.sent} sent, {outcome.failed} failed, {outcome.retry_later} to retry later"
 
 
 register(JobSpec("auto_invoice", "Issue due invoices", timedelta(minutes=15), issue_due_invoices_job))

@@ -9,7 +9,6 @@ import sys
 import textwrap
 import threading
 import time
-import types
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -388,26 +387,19 @@ def test_the_services_run_and_list_the_registered_jobs(ctx, monkeypatch) -> None
     assert job_service.leader_info(ctx) is None
 
 
-def test_the_built_in_jobs_call_their_services_when_they_exist(monkeypatch) -> None:
+def test_the_built_in_jobs_invoice_due_carts_and_send_their_mail(ctx, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from billing_tui.services import demo, invoices
+
     specs = {s.name: s for s in registry.all_jobs()}
     assert specs["auto_invoice"].every == timedelta(minutes=15)
     assert specs["mail_relay"].every == timedelta(minutes=1)
-    ctx = types.SimpleNamespace()
-
-    monkeypatch.setitem(sys.modules, "billing_tui.services.invoices", types.ModuleType("invoices"))
-    monkeypatch.setitem(sys.modules, "billing_tui.services.mail", types.ModuleType("mail"))
-    assert specs["auto_invoice"].run(ctx, T0) == registry.NOT_AVAILABLE  # type: ignore[arg-type]
-    assert specs["mail_relay"].run(ctx, T0) == registry.NOT_AVAILABLE  # type: ignore[arg-type]
-
-    invoices = types.ModuleType("invoices")
-    invoices.issue_due_invoices = lambda c: 3  # type: ignore[attr-defined]
-    mail = types.ModuleType("mail")
-    mail.relay_outbox = lambda c: types.SimpleNamespace(sent=2, failed=1, retry_later=0)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "billing_tui.services.invoices", invoices)
-    monkeypatch.setitem(sys.modules, "billing_tui.services.mail", mail)
-    assert specs["auto_invoice"].run(ctx, T0) == "3 invoices issued"  # type: ignore[arg-type]
-    assert specs["mail_relay"].run(ctx, T0) == "2 sent, 1 failed, 0 to retry later"  # type: ignore[arg-type]
-
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the .eml folder of a machine without SMTP
+    demo.fill_demo(ctx, carts=12, seed=7, as_of=ctx.clock.now().date())
+    due = len(invoices.due_carts(ctx))
+    assert due > 0
+    assert specs["auto_invoice"].run(ctx, T0) == f"issued {due} invoice(s)"
+    assert specs["auto_invoice"].run(ctx, T0) == "issued 0 invoice(s)"
+    assert specs["mail_relay"].run(ctx, T0) == f"{due} sent, 0 failed, 0 to retry later"
 
 def test_a_job_spec_needs_a_name_and_a_whole_number_of_seconds() -> None:
     with pytest.raises(ValueError):
