@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Subquery, UnaryExpression, func, literal, select, union_all
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.operators import custom_op
 from sqlmodel import col
 
 from billing_tui.domain.carts import SORTS, STATUS_FILTERS, UNCONFIRMED
@@ -130,26 +133,24 @@ def _check_query(query: CartQuery) -> dict[str, str]:
     return errors
 
 
-def _filtered(stmt: Select, query: CartQuery, ctx: ServiceContext) -> Select:  # type: ignore[type-arg]
-    if query.status == "confirmed":
-        stmt = stmt.where(col(Cart.status) == "confirmed")
-    elif query.status == "unconfirmed":
-        stmt = stmt.where(col(Cart.status).in_([s.value for s in UNCONFIRMED]))
-    elif query.status != "all":
-        stmt = stmt.where(col(Cart.status) == query.status)
-    text = query.search.strip()
-    if text:
-        if text.isdigit():
-            # A number is a cart number: an exact, indexed match.
-            stmt = stmt.where(col(Cart.number) == int(text))
-        else:
-            # Customers are few next to carts: find them first, then their carts by index.
-            with ctx.db.read() as session:
-                pattern = f"%{text.replace('%', '').replace('_', '')}%"
-                ids = list(session.scalars(select(Customer.id).where(col(Customer.name).ilike(pattern))))
-            stmt = stmt.where(col(Cart.customer_id).in_(ids or [-1]))
-    return stmt
+# Every list is read in two steps. First the keys of the page (id and sort value) from an
+# index that yields the carts already in order, reading no more than offset + limit + 1
+# index entries; then the page's columns and customer names for those few ids. A deep page
+# (offset 500,000) so costs a walk along one index, not half a million rows joined and
+# thrown away. "Not confirmed" is three statuses: one ordered index walk per status, merged
+# (SQLite: MERGE (UNION ALL); PostgreSQL: Merge Append), never a sort of all of them.
+#
+# A search by customer name has two good plans, and which one wins depends on how many
+# carts those customers have: few, and their carts are fetched by ix_cart_customer_created
+# and sorted; many, and walking the sort index while skipping other customers' carts
+# fills a page sooner. PostgreSQL's planner knows from its statistics; SQLite has none
+# unless someone ran ANALYZE, so here a bounded count decides, and the other index is kept
+# out of the planner's reach with SQLite's documented unary "+" on the column.
 
+# From this many carts of the searched customers on, walking the sort index wins (SQLite).
+WALK_FROM = 10_000
+
+_SORT_COLUMN = {"date_desc": "created_at", "date_asc": "created_at", "total_desc": "total", "total_asc": "total"}
 
 _ORDER = {
     "date_desc": (col(Cart.created_at).desc(), col(Cart.id).desc()),
@@ -159,26 +160,102 @@ _ORDER = {
 }
 
 
+def _statuses(query: CartQuery) -> list[str | None]:
+    """The statuses to walk, one index walk each; ``[None]`` for every status."""
+    if query.status == "all":
+        return [None]
+    if query.status == "unconfirmed":
+        return [s.value for s in UNCONFIRMED]
+    return [query.status]
+
+
+def _no_index(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``+column``: the same value, but SQLite will not use an index on it to evaluate the term."""
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+
+
+def _customer_ids(session: Session, text: str) -> list[int]:
+    """Customers are few next to carts: find them first, then their carts by index."""
+    pattern = f"%{text.replace('%', '').replace('_', '')}%"
+    return list(session.scalars(select(Customer.id).where(col(Customer.name).ilike(pattern))))
+
+
+def _many_carts(session: Session, ids: list[int]) -> bool:
+    """True when the customers ``ids`` have at least WALK_FROM carts (counts no further)."""
+    sample = select(literal(1)).where(col(Cart.customer_id).in_(ids)).limit(WALK_FROM).subquery()
+    return (session.scalar(select(func.count()).select_from(sample)) or 0) >= WALK_FROM
+
+
+def _page_keys(session: Session, query: CartQuery, sqlite: bool) -> Subquery:
+    """The ids of the page's carts, plus one to tell whether more follow, read from indexes."""
+    column = getattr(Cart, _SORT_COLUMN[query.sort])
+    text = query.search.strip()
+    number: int | None = None
+    ids: list[int] | None = None
+    walk = False
+    if text.isdigit():
+        number = int(text)  # a number is a cart number: an exact, indexed match
+    elif text:
+        ids = _customer_ids(session, text) or [-1]
+        walk = sqlite and ids != [-1] and _many_carts(session, ids)
+
+    arms = []
+    for status in _statuses(query):
+        arm = select(col(Cart.id).label("id"), column.label("key"))
+        if status is not None:
+            by_status = col(Cart.status)
+            if sqlite and ids is not None and not walk:
+                by_status = _no_index(by_status)  # fetch by customer, then check the status
+            arm = arm.where(by_status == status)
+        if number is not None:
+            arm = arm.where(col(Cart.number) == number)
+        if ids is not None:
+            by_customer = _no_index(col(Cart.customer_id)) if walk else col(Cart.customer_id)
+            arm = arm.where(by_customer.in_(ids))
+        arms.append(arm)
+    descending = query.sort.endswith("_desc")
+    if len(arms) == 1:
+        keys = arms[0].subquery()
+    elif sqlite:
+        keys = union_all(*arms).subquery()
+    else:
+        # PostgreSQL plans each arm on its own: give it its order and how many rows can
+        # matter, so it walks an index (and the arms merge) instead of sorting every match.
+        in_order = (column.desc(), col(Cart.id).desc()) if descending else (column.asc(), col(Cart.id).asc())
+        wanted = query.offset + query.limit + 1
+        keys = union_all(*(arm.order_by(*in_order).limit(wanted) for arm in arms)).subquery()
+    order = (keys.c.key.desc(), keys.c.id.desc()) if descending else (keys.c.key.asc(), keys.c.id.asc())
+    # Selecting the sort key too lets SQLite fold the ORDER BY into the UNION ALL (a merge).
+    page = select(keys.c.id, keys.c.key).order_by(*order).offset(query.offset).limit(query.limit + 1)
+    return page.subquery("page_keys")
+
+
 def list_carts(ctx: ServiceContext, query: CartQuery = CartQuery()) -> CartPage:
     """One page of carts, filtered, searched and sorted in SQL."""
     errors = _check_query(query)
     if errors:
         raise ValidationFailed(errors, "Cannot list carts: " + "; ".join(f"{k} {v}" for k, v in errors.items()))
-    stmt = select(
-        Cart.number,
-        Cart.created_at,
-        Cart.customer_id,
-        Customer.name,
-        Cart.total,
-        Cart.currency,
-        Cart.status,
-        Cart.payment_method,
-        Cart.payment_state,
-        Cart.order_state,
-        Cart.invoice_state,
-    ).join(Customer, col(Customer.id) == col(Cart.customer_id))
-    stmt = _filtered(stmt, query, ctx).order_by(*_ORDER[query.sort]).offset(query.offset).limit(query.limit + 1)
     with ctx.db.read() as session:
+        keys = _page_keys(session, query, ctx.db.is_sqlite)
+        stmt = (
+            select(
+                Cart.number,
+                Cart.created_at,
+                Cart.customer_id,
+                Customer.name,
+                Cart.total,
+                Cart.currency,
+                Cart.status,
+                Cart.payment_method,
+                Cart.payment_state,
+                Cart.order_state,
+                Cart.invoice_state,
+            )
+            .select_from(keys)
+            .join(Cart, col(Cart.id) == keys.c.id)
+            .join(Customer, col(Customer.id) == col(Cart.customer_id))
+            .order_by(*_ORDER[query.sort])
+        )
         result = session.execute(stmt).all()
     rows = tuple(
         CartRow(
