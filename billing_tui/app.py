@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -16,8 +17,12 @@ from billing_tui.domain.errors import BillingError
 from billing_tui.screens.carts import CartsScreen
 from billing_tui.screens.customers import CustomersScreen
 from billing_tui.screens.invoices import InvoicesScreen
+from billing_tui.screens.jobs import JobsScreen
 from billing_tui.screens.settings import SettingsScreen
 from billing_tui.services.context import ServiceContext
+
+if TYPE_CHECKING:
+    from billing_tui.jobs.scheduler import JobScheduler
 
 
 class BillingApp(App[None]):
@@ -31,6 +36,7 @@ class BillingApp(App[None]):
         "carts": CartsScreen,
         "customers": CustomersScreen,
         "invoices": InvoicesScreen,
+        "jobs": JobsScreen,
         "settings": SettingsScreen,
     }
     DEFAULT_MODE = "carts"
@@ -39,6 +45,7 @@ class BillingApp(App[None]):
         Binding("f3", "go('customers')", "Customers", id="go.customers", tooltip="Billing profiles"),
         Binding("f4", "go('settings')", "Settings", id="go.settings", tooltip="Company data, number ranges"),
         Binding("f5", "go('invoices')", "Invoices", id="go.invoices", tooltip="Issued documents and their mail"),
+        Binding("f6", "go('jobs')", "Jobs", id="go.jobs", tooltip="Scheduled work and its runs"),
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key on every screen"),
         Binding("question_mark", "help", "Help", show=False, id="app.help2"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave billing-tui"),
@@ -50,12 +57,36 @@ class BillingApp(App[None]):
         *,
         database_label: str | None = None,
         on_first_page: Callable[[], None] | None = None,
+        scheduler_factory: Callable[..., JobScheduler] | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.database_label = database_label or ctx.database_label
         self._on_first_page = on_first_page
+        self._scheduler_factory = scheduler_factory
+        self.scheduler: JobScheduler | None = None
         self.sub_title = f"{self.database_label} · {ctx.actor}"
+
+    def on_mount(self) -> None:
+        if self._scheduler_factory is not None:
+            self._start_scheduler()
+
+    @work(thread=True, exclusive=True, group="scheduler", exit_on_error=False, description="Starting the scheduler")
+    def _start_scheduler(self) -> None:
+        """Take the leader lock if no other process holds it, and run the scheduled jobs here."""
+        assert self._scheduler_factory is not None
+        scheduler = self._scheduler_factory(self.ctx)
+        self.scheduler = scheduler
+        scheduler.start()
+
+    @property
+    def scheduler_is_leader(self) -> bool:
+        """True when this process runs the scheduled jobs."""
+        return self.scheduler is not None and self.scheduler.is_leader
+
+    def on_unmount(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop(wait=False)
 
     # --- actions shared by keys and the command palette ------------------------------------
 
@@ -111,6 +142,15 @@ def build_app(
     *,
     database_label: str | None = None,
     on_first_page: Callable[[], None] | None = None,
+    run_scheduler: bool = False,
 ) -> BillingApp:
-    """The one factory of the app, used by the CLI, the tests and the benchmark."""
-    return BillingApp(ctx, database_label=database_label, on_first_page=on_first_page)
+    """The one factory of the app, used by the CLI, the tests and the benchmark.
+
+    With ``run_scheduler`` the app runs the scheduled jobs if no other process on the database does.
+    """
+    factory = None
+    if run_scheduler:
+        from billing_tui.jobs.scheduler import JobScheduler
+
+        factory = JobScheduler
+    return BillingApp(ctx, database_label=database_label, on_first_page=on_first_page, scheduler_factory=factory)

@@ -108,6 +108,60 @@ def build_parser() -> _Parser:
                 "country", "iban", "email", "default_language"):
         s_set.add_argument("--" + key.replace("_", "-"), dest=key, default=None)
 
+    numbering = sub.add_parser("numbering", help="invoice number ranges per year (S004)").add_subparsers(
+        dest="action", parser_class=_Parser, metavar="ACTION", required=True)
+    n_show = numbering.add_parser("show", parents=[common], help="the year's ranges with the next numbers")
+    n_show.add_argument("--year", type=int, default=None, help="default: this year")
+    n_set = numbering.add_parser("set", parents=[common], help="change a range's format or next number")
+    n_set.add_argument("--year", type=int, required=True)
+    n_set.add_argument("--kind", required=True, choices=["invoice", "cancellation", "credit-note"])
+    n_set.add_argument("--format", dest="fmt", default=None, help="e.g. PS{yy}{i;3}")
+    n_set.add_argument("--next", dest="next_number", type=int, default=None,
+                       help="the next number (greater than the last number issued)")
+
+    invoices = sub.add_parser("invoices", help="issue, list, show, export, send, cancel and credit documents")
+    inv = invoices.add_subparsers(dest="action", parser_class=_Parser, metavar="ACTION", required=True)
+    i_issue = inv.add_parser("issue", parents=[common], help="issue the invoice of a paid cart now")
+    i_issue.add_argument("--cart", required=True, metavar="NUMBER")
+    i_issue.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="invoice date (default: today)")
+    i_list = inv.add_parser("list", parents=[common], help="documents, newest first")
+    i_list.add_argument("--kind", default="all", choices=["all", "invoice", "cancellation", "credit_note"])
+    i_list.add_argument("--status", default="all", choices=["all", "issued", "cancelled", "credited"])
+    i_list.add_argument("--year", type=int, default=None)
+    i_list.add_argument("--search", default="")
+    i_list.add_argument("--limit", type=int, default=50)
+    i_list.add_argument("--offset", type=int, default=0)
+    i_show = inv.add_parser("show", parents=[common], help="one document with its links and mail")
+    i_show.add_argument("number")
+    i_pdf = inv.add_parser("pdf", parents=[common], help="write a document's PDF, as issued, to a file")
+    i_pdf.add_argument("number")
+    i_pdf.add_argument("-o", "--output", required=True, metavar="FILE")
+    i_send = inv.add_parser("send", parents=[common], help="email the document (again) now")
+    i_send.add_argument("number")
+    i_cancel = inv.add_parser("cancel", parents=[common], help="cancel a sent invoice with a cancellation invoice")
+    i_cancel.add_argument("number")
+    i_cancel.add_argument("--date", default=None, metavar="YYYY-MM-DD")
+    i_credit = inv.add_parser("credit-note", parents=[common], help="credit part or all of an invoice")
+    i_credit.add_argument("number")
+    i_credit.add_argument("--amount", required=True, help="amount to credit, VAT included, e.g. 12.50")
+    i_credit.add_argument("--reason", default="")
+    i_credit.add_argument("--date", default=None, metavar="YYYY-MM-DD")
+
+    mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(dest="action", parser_class=_Parser,
+                                                                        metavar="ACTION", required=True)
+    m_list = mail.add_parser("list", parents=[common], help="queued, sent and failed mail, newest first")
+    m_list.add_argument("--status", default=None, choices=["queued", "sending", "sent", "failed"])
+    m_list.add_argument("--limit", type=int, default=50)
+
+    jobs = sub.add_parser("jobs", help="scheduled work").add_subparsers(dest="action", parser_class=_Parser,
+                                                                       metavar="ACTION", required=True)
+    j_run = jobs.add_parser("run-due", parents=[common], help="run everything due as of now (or --now), once")
+    j_run.add_argument("--now", default=None, metavar="ISO-DATETIME", help="e.g. 2026-12-01T08:00 (UTC if no zone)")
+    jobs.add_parser("list", parents=[common], help="who runs the jobs, what is due next, recent runs")
+
+    sub.add_parser("worker", parents=[common],
+                   help="run the scheduled jobs in the foreground (for a server with nobody logged in)")
+
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="action", parser_class=_Parser,
                                                                          metavar="ACTION", required=True)
     db.add_parser("upgrade", parents=[common], help="upgrade the schema of an existing database, keeping its data")
@@ -190,7 +244,7 @@ def cmd_carts(args: argparse.Namespace) -> int:
     _say(f"Payment: {detail.payment_method} {detail.payment_state}   Order: {detail.order_state}   "
          f"Invoice: {detail.invoice_state}")
     _say(_table(("#", "SKU", "PRODUCT", "QTY", "UNIT", "VAT%", "TOTAL"), [
-        (ln.position, ln.sku, ln.description, ln.quantity.normalize(), ln.unit_price, ln.vat_rate, ln.line_total)
+        (ln.position, ln.sku, ln.description, f"{ln.quantity.normalize():f}", ln.unit_price, ln.vat_rate, ln.line_total)
         for ln in detail.lines]))
     for row in detail.vat_rows:
         _say(f"VAT {row.rate}%: taxable {row.taxable}  VAT {row.vat}")
@@ -257,6 +311,193 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_numbering(args: argparse.Namespace) -> int:
+    from billing_tui.services import numbering
+
+    ctx = _context(args)
+    if args.action == "set":
+        if args.fmt is None and args.next_number is None:
+            raise UsageError("nothing to change: give --format and/or --next")
+        numbering.set_range(ctx, year=args.year, kind=args.kind, fmt=args.fmt, next_number=args.next_number)
+        year = args.year
+    else:
+        year = args.year or ctx.clock.now().year
+    views = numbering.show_year(ctx, year)
+    if getattr(args, "json", False):
+        _print_json(list(views))
+        return 0
+    _say(_table(("YEAR", "KIND", "FORMAT", "LAST", "NEXT", "NEXT NUMBER"), [
+        (v.year, v.kind.replace("_", "-"), v.format, v.last_number, v.next_number or "", v.preview) for v in views]))
+    for v in views:
+        for warning in v.warnings:
+            _say(f"warning ({v.kind.replace('_', '-')}): {warning}")
+    return 0
+
+
+def _show_invoice(detail: Any) -> None:
+    doc = detail.document
+    _say(f"{doc.kind.value.replace('_', ' ').capitalize()} {doc.number}  {doc.issue_date}  {detail.status}"
+         f"  mail {detail.mail_status}")
+    _say(f"Customer: {doc.customer.name} (id {detail.customer_id})  {doc.customer.email}")
+    if detail.cart_number:
+        _say(f"Cart: {detail.cart_number}")
+    if detail.refers_to:
+        _say(f"Refers to: {detail.refers_to.kind.replace('_', ' ')} {detail.refers_to.number}")
+    _say(_table(("#", "DESCRIPTION", "QTY", "UNIT", "VAT%", "AMOUNT"), [
+        (ln.position, ln.description, f"{ln.quantity.normalize():f}", ln.unit_price, ln.vat_rate, ln.line_total)
+        for ln in doc.lines]))
+    for row in doc.vat_rows:
+        _say(f"VAT {row.rate}%: taxable {row.taxable}  VAT {row.vat}")
+    _say(f"Net {doc.net}  VAT {doc.vat}  Total {doc.total} {doc.currency}"
+         + (f"  Amount due {doc.amount_due} (split payment)" if doc.split_payment else ""))
+    for linked in detail.linked:
+        _say(f"Linked: {linked.kind.replace('_', ' ')} {linked.number} {linked.issue_date} {linked.total}")
+
+
+def cmd_invoices(args: argparse.Namespace) -> int:
+    from billing_tui.services import invoices
+
+    ctx = _context(args)
+    as_json = getattr(args, "json", False)
+    action = args.action
+    if action == "list":
+        page = invoices.list_invoices(ctx, kind=args.kind, status=args.status, year=args.year, search=args.search,
+                                      offset=args.offset, limit=args.limit)
+        if as_json:
+            _print_json(page)
+            return 0
+        _say(_table(("NUMBER", "DATE", "KIND", "CUSTOMER", "TOTAL", "STATE", "MAIL"), [
+            (r.number, r.issue_date, r.kind.replace("_", " "), r.customer_name[:30], f"{r.total} {r.currency}",
+             r.status, r.mail_status) for r in page.rows]))
+        if page.has_more:
+            _say(f"… more: --offset {page.offset + page.limit}")
+        return 0
+    if action == "pdf":
+        from pathlib import Path
+
+        from billing_tui.services.exports import export_pdf
+
+        path = export_pdf(ctx, args.number, Path(args.output))
+        if as_json:
+            _print_json({"number": args.number, "file": str(path)})
+        else:
+            _say(f"Wrote {path}")
+        return 0
+    if action == "send":
+        from billing_tui.services import mail
+
+        detail = invoices.resend_invoice(ctx, args.number)
+        latest = mail.list_mail(ctx, invoice_id=detail.id, limit=1).rows[0]
+        view = mail.send_now(ctx, latest.id)
+        if as_json:
+            _print_json(view)
+        elif view.status == "sent":
+            _say(f"Sent {args.number} to {view.recipient}.")
+        else:
+            _say(f"Not sent yet ({view.last_error}); it stays queued and is retried automatically.")
+        return 0 if view.status == "sent" else EXIT_ERROR
+    if action == "issue":
+        detail = invoices.issue_invoice_for_cart(ctx, args.cart, on=args.date)
+    elif action == "cancel":
+        detail = invoices.cancel_invoice(ctx, args.number, on=args.date)
+    elif action == "credit-note":
+        detail = invoices.credit_note(ctx, args.number, args.amount, reason=args.reason, on=args.date)
+    else:
+        detail = invoices.get_invoice(ctx, args.number)
+    if as_json:
+        _print_json(detail)
+    else:
+        _show_invoice(detail)
+    return 0
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
+    from billing_tui.services import mail
+
+    ctx = _context(args)
+    page = mail.list_mail(ctx, status=args.status, limit=args.limit)
+    if getattr(args, "json", False):
+        _print_json(page)
+        return 0
+    _say(_table(("ID", "CREATED", "DOCUMENT", "TO", "STATE", "ATTEMPTS", "SENT / NEXT TRY", "ERROR"), [
+        (m.id, f"{m.created_at:%Y-%m-%d %H:%M}", m.invoice_number or "", m.recipient, m.status, m.attempts,
+         f"{m.sent_at:%Y-%m-%d %H:%M}" if m.sent_at else (f"{m.next_attempt_at:%Y-%m-%d %H:%M}"
+                                                          if m.next_attempt_at else ""),
+         (m.last_error or "")[:40]) for m in page.rows]))
+    return 0
+
+
+def _parse_now(text: str | None) -> Any:
+    from datetime import UTC, datetime
+
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--now {text!r} is not a date-time; use e.g. 2026-12-01T08:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from billing_tui.services import jobs
+
+    now = _parse_now(getattr(args, "now", None))
+    ctx = _context(args)
+    if now is not None:
+        from billing_tui.domain.clock import FixedClock
+
+        ctx.clock = FixedClock(now)
+    as_json = getattr(args, "json", False)
+    if args.action == "run-due":
+        views = jobs.run_due_now(ctx, now=now)
+        if as_json:
+            _print_json(views)
+        else:
+            for v in views:
+                _say(f"{v.job}: {v.status} — {v.result or ''}")
+        return EXIT_ERROR if any(v.status == "failed" for v in views) else 0
+    leader = jobs.leader_info(ctx)
+    upcoming = jobs.list_upcoming(ctx)
+    recent = jobs.list_recent_runs(ctx, 20)
+    if as_json:
+        _print_json({"leader": leader, "upcoming": upcoming, "recent": recent})
+        return 0
+    _say("Jobs run by: " + (leader.describe() if leader else "nobody (start one with: billing-tui worker)"))
+    _say(_table(("JOB", "NEXT DUE", "LAST RUN"), [
+        (u.job, "now" if u.due_now else f"{u.next_due_at:%Y-%m-%d %H:%M}",
+         f"{u.last_run.status}: {u.last_run.result or ''}" if u.last_run else "never") for u in upcoming]))
+    _say(_table(("STARTED", "JOB", "STATE", "RESULT"), [
+        (f"{r.started_at:%Y-%m-%d %H:%M}", r.job, r.status, (r.result or "")[:60]) for r in recent]))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    from billing_tui.jobs.scheduler import JobScheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    ctx = _context(args)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler = JobScheduler(ctx)
+    try:
+        if scheduler.start():
+            _say(f"Running the scheduled jobs of {ctx.database_label}. Ctrl+C stops.")
+        else:
+            leader = scheduler.leader()
+            _say(f"Standing by: {leader.describe() if leader else 'another process'} runs the jobs; "
+                 "this worker takes over if it stops.")
+        stop.wait()
+    finally:
+        scheduler.stop()
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     from billing_tui.config import Settings
     from billing_tui.storage.db import Database
@@ -280,9 +521,15 @@ def cmd_tui(args: argparse.Namespace) -> int:
     ctx = _context(args, demo=args.demo)
     if args.demo and demo.is_empty(ctx):
         demo.fill_demo(ctx)
-    from billing_tui.app import build_app
+    import logging
 
-    build_app(ctx).run()
+    from billing_tui.app import build_app
+    from billing_tui.config import data_dir
+
+    # The screen belongs to the app: logs (the scheduler's among them) go to a file.
+    logging.basicConfig(filename=data_dir() / "billing-tui.log", level=logging.INFO,
+                        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    build_app(ctx, run_scheduler=True).run()
     return 0
 
 
@@ -292,6 +539,11 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "carts": cmd_carts,
     "customers": cmd_customers,
     "settings": cmd_settings,
+    "numbering": cmd_numbering,
+    "invoices": cmd_invoices,
+    "mail": cmd_mail,
+    "jobs": cmd_jobs,
+    "worker": cmd_worker,
     "db": cmd_db,
 }
 

@@ -12,6 +12,7 @@ SCREENS = (
     ("Go to Customers", "Billing profiles (F3)", "go('customers')"),
     ("Go to Settings", "Company data and number ranges (F4)", "go('settings')"),
     ("Go to Invoices", "Issued documents and their mail (F5)", "go('invoices')"),
+    ("Go to Jobs", "Scheduled work: who runs it, next and recent runs (F6)", "go('jobs')"),
     ("Help", "Every key on every screen (F1 or ?)", "help"),
 )
 CART_FILTERS = ("all", "confirmed", "unconfirmed", "open", "abandoned", "payment_failed")
