@@ -24,9 +24,12 @@ def to_decimal(value: object) -> Decimal:
     if isinstance(value, Decimal):
         return value
     try:
-        return Decimal(str(value).strip().replace(",", "."))
+        number = Decimal(str(value).strip().replace(",", "."))
     except (InvalidOperation, ValueError) as exc:
         raise ValueError(f"{value!r} is not a number") from exc
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not an amount of money")
+    return number
 
 
 def round_money(amount: Decimal) -> Decimal:

@@ -80,15 +80,18 @@ def _blank(value: object) -> bool:
 
 def validate_field(key: str, value: object, profile: Mapping[str, object]) -> tuple[object, str | None]:
     """Validate one field in the context of the rest of the profile; ``(normalised, reason)``."""
-    kind = CustomerType(str(profile.get("customer_type") or "company"))
-    country = str(profile.get("country") or "").strip().upper()
     text = "" if value is None else str(value).strip()
-
     if key == "customer_type":
         try:
-            return CustomerType(text).value, None
+            return CustomerType(text.lower()).value, None
         except ValueError:
             return value, "Customer type: choose company, person or pa"
+    try:
+        kind = CustomerType(str(profile.get("customer_type") or "company").strip().lower())
+    except ValueError:
+        kind = CustomerType.COMPANY  # the type's own error is reported on the customer_type field
+    country = str(profile.get("country") or "").strip().upper()
+
     if key == "name":
         if not text:
             return value, "Name: required (company name, or first and last name)"

@@ -114,6 +114,12 @@ class Database:
                 raise
 
     @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Turn a lost or refused connection into DatabaseUnavailable, with the reason."""
+        with self._guard():
+            yield
+
+    @contextmanager
     def _guard(self) -> Iterator[None]:
         try:
             yield

@@ -25,7 +25,7 @@ def _alembic_config():  # type: ignore[no-untyped-def]
 
 def current_revision(db: Database) -> str | None:
     """The revision the database is at, or None for an empty database."""
-    with db.engine.connect() as conn:
+    with db.guard(), db.engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -41,7 +41,7 @@ def upgrade(db: Database) -> tuple[str | None, str]:
     from alembic import command
 
     before = current_revision(db)
-    with db.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
+    with db.guard(), db.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
         with conn.begin():
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})

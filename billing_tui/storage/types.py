@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, Numeric
@@ -38,7 +38,10 @@ class Fixed(TypeDecorator[Decimal]):
             return None
         if isinstance(value, float):
             raise TypeError("fixed-point columns take Decimal, int or str, never float")
-        amount = Decimal(value).quantize(self._unit)
+        amount = Decimal(value)
+        if not amount.is_finite():
+            raise ValueError(f"{value!r} is not an amount")
+        amount = amount.quantize(self._unit, rounding=ROUND_HALF_UP)  # the product's one rounding rule
         if dialect.name == "sqlite":
             return int(amount * self._factor)
         return amount

@@ -243,8 +243,6 @@ def test_an_unreachable_database_is_one_line() -> None:
         assert_one_line_error(result, "127.0.0.1")
 
 
-@pytest.mark.xfail(strict=True, reason="storage/migrate.py connects outside Database._guard, so an unreachable "
-                   "server is reported as 'unexpected error (OperationalError ...)' and written to crash.log")
 def test_an_unreachable_database_is_reported_as_unavailable_not_as_a_crash() -> None:
     result = run("carts", "list", "--db", UNREACHABLE)
     assert_one_line_error(result, "not available")

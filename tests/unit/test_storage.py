@@ -249,9 +249,6 @@ def test_a_bad_database_url_is_reported_clearly(url: str) -> None:
     assert "database" in info.value.message.lower() or "open" in info.value.message.lower()
 
 
-@pytest.mark.xfail(strict=True, reason="storage/migrate.py current_revision/upgrade call db.engine.connect() "
-                   "outside Database._guard, so a refused connection escapes as sqlalchemy OperationalError "
-                   "instead of DatabaseUnavailable")
 def test_an_unreachable_server_is_reported_as_unavailable() -> None:
     with pytest.raises(DatabaseUnavailable) as info:
         open_context("postgresql+psycopg://postgres@127.0.0.1:1/test")
