@@ -65,3 +65,15 @@ SORTS = ("date_desc", "date_asc", "total_desc", "total_asc")
 def label(value: str) -> str:
     """A state value as a person reads it: ``payment_failed`` → ``payment failed``."""
     return value.replace("_", " ")
+
+
+MAX_CART_NUMBER = 2_147_483_647  # the cart number column is a 32-bit integer on PostgreSQL
+
+
+def parse_cart_number(text: object) -> int | None:
+    """A cart number typed by a person ("100042", "#100042"), or None if it cannot be one."""
+    raw = str(text).strip().lstrip("#")
+    if not raw or not raw.isascii() or not raw.isdigit():
+        return None
+    number = int(raw)
+    return number if 0 < number <= MAX_CART_NUMBER else None

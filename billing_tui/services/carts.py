@@ -7,16 +7,30 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, UnaryExpression, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    UnaryExpression,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.operators import custom_op
 from sqlmodel import col
 
-from billing_tui.domain.carts import SORTS, STATUS_FILTERS, UNCONFIRMED
+from billing_tui.domain.carts import (
+    SORTS,
+    STATUS_FILTERS,
+    UNCONFIRMED,
+    parse_cart_number,
+)
 from billing_tui.domain.errors import NotFound, ValidationFailed
 from billing_tui.domain.money import vat_summary
 from billing_tui.services.context import ServiceContext
 from billing_tui.storage.models import Cart, CartLine, Customer, Payment, utc
+from billing_tui.storage.search import contains_ci
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -176,8 +190,8 @@ def _no_index(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 def _customer_ids(session: Session, text: str) -> list[int]:
     """Customers are few next to carts: find them first, then their carts by index."""
-    pattern = f"%{text.replace('%', '').replace('_', '')}%"
-    return list(session.scalars(select(Customer.id).where(col(Customer.name).ilike(pattern))))
+    backend = session.get_bind().dialect.name
+    return list(session.scalars(select(Customer.id).where(contains_ci(col(Customer.name), text, backend))))
 
 
 def _many_carts(session: Session, ids: list[int]) -> bool:
@@ -193,8 +207,9 @@ def _page_keys(session: Session, query: CartQuery, sqlite: bool) -> Subquery:
     number: int | None = None
     ids: list[int] | None = None
     walk = False
-    if text.isdigit():
-        number = int(text)  # a number is a cart number: an exact, indexed match
+    if text.isascii() and text.lstrip("#").isdigit():
+        # A number is a cart number: an exact, indexed match (one that cannot exist matches nothing).
+        number = parse_cart_number(text) or -1
     elif text:
         ids = _customer_ids(session, text) or [-1]
         walk = sqlite and ids != [-1] and _many_carts(session, ids)
@@ -278,10 +293,9 @@ def list_carts(ctx: ServiceContext, query: CartQuery = CartQuery()) -> CartPage:
 
 def get_cart(ctx: ServiceContext, number: int | str) -> CartDetail:
     """One cart with its lines, VAT breakdown, customer and payments."""
-    try:
-        wanted = int(str(number).strip().lstrip("#"))
-    except ValueError:
-        raise NotFound(f"{number!r} is not a cart number; cart numbers are digits, e.g. 100042") from None
+    wanted = parse_cart_number(number)
+    if wanted is None:
+        raise NotFound(f"{number!r} is not a cart number; cart numbers are digits, e.g. 100042")
     with ctx.db.read() as session:
         cart = session.scalars(select(Cart).where(col(Cart.number) == wanted)).first()
         if cart is None:

@@ -20,6 +20,7 @@ from billing_tui.domain.profile import (
 from billing_tui.services import audit
 from billing_tui.services.context import ServiceContext
 from billing_tui.storage.models import Cart, Customer, utc
+from billing_tui.storage.search import contains_ci
 
 PAGE_SIZE = 50
 
@@ -80,12 +81,12 @@ def list_customers(ctx: ServiceContext, *, search: str = "", offset: int = 0, li
     stmt = select(Customer).order_by(col(Customer.name), col(Customer.id))
     text = search.strip()
     if text:
-        pattern = f"%{text.replace('%', '').replace('_', '')}%"
+        backend = ctx.db.backend
         stmt = stmt.where(
-            col(Customer.name).ilike(pattern)
-            | col(Customer.vat_number).ilike(pattern)
-            | col(Customer.fiscal_code).ilike(pattern)
-            | col(Customer.email).ilike(pattern)
+            contains_ci(col(Customer.name), text, backend)
+            | contains_ci(col(Customer.vat_number), text, backend)
+            | contains_ci(col(Customer.fiscal_code), text, backend)
+            | contains_ci(col(Customer.email), text, backend)
         )
     with ctx.db.read() as session:
         found = session.scalars(stmt.offset(max(offset, 0)).limit(limit + 1)).all()

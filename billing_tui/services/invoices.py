@@ -17,18 +17,37 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from billing_tui.domain.carts import InvoiceState, PaymentState
-from billing_tui.domain.documents import DocumentKind, DocumentLine, InvoiceDocument, Party
+from billing_tui.domain.carts import InvoiceState, PaymentState, parse_cart_number
+from billing_tui.domain.documents import (
+    DocumentKind,
+    DocumentLine,
+    InvoiceDocument,
+    Party,
+)
 from billing_tui.domain.errors import BillingError, NotFound, ValidationFailed
 from billing_tui.domain.i18n import format_amount, format_date, t
-from billing_tui.domain.money import ZERO, VatRow, round_money, split_gross, to_decimal, vat_summary
+from billing_tui.domain.money import (
+    ZERO,
+    VatRow,
+    round_money,
+    split_gross,
+    to_decimal,
+    vat_summary,
+)
 from billing_tui.domain.numbering import RangeKind
 from billing_tui.domain.profile import FIELD_KEYS, validate_profile
 from billing_tui.services import app_settings
 from billing_tui.services.context import ServiceContext
 from billing_tui.services.numbering import allocate
-from billing_tui.storage.invoice_models import Invoice, InvoiceLine, InvoicePdf, InvoiceVat, OutboxMessage
+from billing_tui.storage.invoice_models import (
+    Invoice,
+    InvoiceLine,
+    InvoicePdf,
+    InvoiceVat,
+    OutboxMessage,
+)
 from billing_tui.storage.models import Cart, CartLine, Customer, SellerSettings, utc
+from billing_tui.storage.search import contains_ci
 
 PAGE_SIZE = 50
 KINDS = ("invoice", "cancellation", "credit_note")
@@ -222,10 +241,9 @@ def _queue_mail(session: Session, ctx: ServiceContext, inv: Invoice, doc: Invoic
 # --- issuing an invoice for a paid cart ---------------------------------------------------------
 
 def _cart_by_number(session: Session, number: int | str, *, lock: bool = False) -> Cart:
-    try:
-        wanted = int(str(number).strip().lstrip("#"))
-    except ValueError:
-        raise NotFound(f"{number!r} is not a cart number; cart numbers are digits, e.g. 100042") from None
+    wanted = parse_cart_number(number)
+    if wanted is None:
+        raise NotFound(f"{number!r} is not a cart number; cart numbers are digits, e.g. 100042")
     query = select(Cart).where(col(Cart.number) == wanted)
     cart = session.scalars(query.with_for_update() if lock else query).first()
     if cart is None:
@@ -539,8 +557,8 @@ def list_invoices(ctx: ServiceContext, *, kind: str = "all", status: str = "all"
         stmt = stmt.where(col(Invoice.year) == year)
     text = search.strip()
     if text:
-        pattern = f"%{text.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(col(Invoice.number).ilike(pattern) | col(Customer.name).ilike(pattern))
+        stmt = stmt.where(contains_ci(col(Invoice.number), text, ctx.db.backend)
+                          | contains_ci(col(Customer.name), text, ctx.db.backend))
     stmt = stmt.order_by(col(Invoice.issue_date).desc(), col(Invoice.id).desc()).offset(offset).limit(limit + 1)
     with ctx.db.read() as session:
         found = session.execute(stmt).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import col
 
-from billing_tui.domain.carts import InvoiceState, OrderState
+from billing_tui.domain.carts import InvoiceState, OrderState, parse_cart_number
 from billing_tui.domain.errors import BillingError, NotFound
 from billing_tui.services import audit
 from billing_tui.services.context import ServiceContext
@@ -43,10 +43,9 @@ def _refusal(session, cart: Cart) -> str | None:  # type: ignore[no-untyped-def]
 
 def cancel_order(ctx: ServiceContext, cart_number: int | str) -> None:
     """Cancel the order of a confirmed cart that has no valid invoice; it will not be invoiced."""
-    try:
-        number = int(str(cart_number).strip())
-    except ValueError:
-        raise NotFound(f"{cart_number!r} is not a cart number") from None
+    number = parse_cart_number(cart_number)
+    if number is None:
+        raise NotFound(f"{cart_number!r} is not a cart number; cart numbers are digits, e.g. 100042")
     with ctx.db.write() as session:
         cart = session.scalars(select(Cart).where(col(Cart.number) == number).with_for_update()).first()
         if cart is None:

@@ -22,11 +22,17 @@ from billing_tui.domain.errors import DatabaseUnavailable
 WRITE_OPTION = "billing_write"
 
 
+def _casefold(value: object) -> object:
+    return value.casefold() if isinstance(value, str) else value
+
+
 def _install_sqlite_behaviour(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver so that BEGIN is ours (see _on_begin).
         dbapi_connection.isolation_level = None
+        # Unicode-aware case folding for searches (SQLite's lower() folds A-Z only): storage.search.
+        dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode = WAL")

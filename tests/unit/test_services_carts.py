@@ -85,11 +85,7 @@ def test_search_with_accented_letters_as_written(demo_ctx) -> None:  # type: ign
                                       "caffè": "Caffè Verdi S.p.A.", "Ștefan": "Ștefan Țurcanu"})
 
 
-def test_search_with_accented_letters_in_another_case(demo_ctx, request) -> None:  # type: ignore[no-untyped-def]
-    if demo_ctx.db.backend == "sqlite":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "SQLite's lower()/LIKE fold only ASCII letters, so ilike('%ștefan%') does not match 'Ștefan' "
-            "(services/carts.py _filtered; services/customers.py list_customers)")))
+def test_search_with_accented_letters_in_another_case(demo_ctx) -> None:  # type: ignore[no-untyped-def]
     _check_accented_search(demo_ctx, {"NICCOLÒ": "Niccolò Galli", "ștefan": "Ștefan Țurcanu",
                                       "țesătoria": "Țesătoria Brașov S.A.", "CAFFÈ": "Caffè Verdi S.p.A."})
 
@@ -209,23 +205,15 @@ def test_cart_lookup_by_number(demo_ctx) -> None:  # type: ignore[no-untyped-def
 
 
 @pytest.mark.parametrize("text", ["12345670033", "99999999999999999999"])
-def test_a_long_number_in_the_search_finds_nothing_instead_of_failing(ctx, request, text: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_long_number_in_the_search_finds_nothing_instead_of_failing(ctx, text: str) -> None:  # type: ignore[no-untyped-def]
     # Support staff paste a VAT number (11 digits) or a payment reference into the carts search.
-    if ctx.db.backend == "postgresql" or len(text) > 18:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "services/carts.py _filtered: any digit string becomes Cart.number == int(text); numbers beyond "
-            "the INTEGER column (32-bit on PostgreSQL, 64-bit on SQLite) raise DataError/OverflowError")))
     assert carts.list_carts(ctx, CartQuery(search=text)).rows == ()
 
 
-@pytest.mark.xfail(strict=True, reason="services/carts.py get_cart: an out-of-range number reaches the database "
-                   "and raises DataError/OverflowError instead of NotFound")
 def test_an_out_of_range_cart_number_is_not_found(ctx) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(NotFound):
         carts.get_cart(ctx, "99999999999999999999")
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="services/carts.py _filtered: str.isdigit() is true for "
-                   "'²', and int('²') raises ValueError")
 def test_a_superscript_digit_in_the_search_is_just_text(ctx) -> None:  # type: ignore[no-untyped-def]
     assert carts.list_carts(ctx, CartQuery(search="²")).rows == ()

@@ -84,10 +84,7 @@ def test_search_by_vat_number_and_fiscal_code_of_a_demo_customer(demo_ctx) -> No
     assert [r.id for r in customers.list_customers(demo_ctx, search=person.fiscal_code.lower()).rows] == [person.id]
 
 
-def test_search_ignores_the_case_of_accented_letters(demo_ctx, request) -> None:  # type: ignore[no-untyped-def]
-    if demo_ctx.db.backend == "sqlite":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "SQLite's lower()/LIKE fold only ASCII letters (services/customers.py list_customers)")))
+def test_search_ignores_the_case_of_accented_letters(demo_ctx) -> None:  # type: ignore[no-untyped-def]
     names = {r.name for r in customers.list_customers(demo_ctx, search="ștefan").rows}
     assert names == {"Cafeneaua Ștefan S.R.L.", "Ștefan Țurcanu"}
 
