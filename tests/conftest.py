@@ -16,6 +16,8 @@ import pytest
 
 from billing_tui.domain.clock import FixedClock
 
+pytest_plugins = ["tests.smtp_server"]  # the smtp and smtp_down fixtures
+
 PG_URL = os.environ.get("BILLING_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 FIXED_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

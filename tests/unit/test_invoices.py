@@ -213,3 +213,25 @@ def test_the_stored_pdf_is_the_one_exported(demo_ctx, tmp_path) -> None:  # type
         stored = session.get(InvoicePdf, inv.id)
     assert path.name == f"{inv.number}.pdf" and path.read_bytes() == stored.content
 
+
+
+def test_issued_with_the_mail_server_down_then_delivered_once_with_its_pdf(demo_ctx, clock, smtp_down) -> None:  # type: ignore[no-untyped-def]
+    """S004.12 against a real SMTP server: the invoice is issued anyway, the mail waits and retries."""
+    inv = invoices.issue_invoice_for_cart(demo_ctx, _paid_carts(demo_ctx, 1)[0])
+    first = mail.relay_outbox(demo_ctx, mailer=smtp_down.mailer())
+    assert first.retry_later == 1 and first.sent == 0
+    failed = invoices.get_invoice(demo_ctx, inv.number)
+    assert failed.status == "issued" and failed.mail_status == "failed"
+    view = mail.list_mail(demo_ctx, invoice_id=inv.id).rows[0]
+    assert "refused" in (view.last_error or "").lower() and view.next_attempt_at > clock.now()
+    smtp_down.start()
+    assert mail.relay_outbox(demo_ctx, mailer=smtp_down.mailer()).sent == 0  # not due yet
+    clock.set(view.next_attempt_at)
+    assert mail.relay_outbox(demo_ctx, mailer=smtp_down.mailer()).sent == 1
+    assert mail.relay_outbox(demo_ctx, mailer=smtp_down.mailer()).sent == 0
+    (message,) = smtp_down.recorder.messages()
+    attachments = [p for p in message.walk() if p.get_content_disposition() == "attachment"]
+    assert [a.get_filename() for a in attachments] == [f"{inv.number}.pdf"]
+    assert attachments[0].get_payload(decode=True) == invoices.invoice_pdf(demo_ctx, inv.number)[1]
+    assert message["To"] == inv.document.customer.email and inv.number in message["Subject"]
+    assert invoices.get_invoice(demo_ctx, inv.number).mail_status == "sent"
