@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -146,20 +146,28 @@ def _party_from_json(text: str) -> Party:
 
 
 def _document(session: Session, inv: Invoice) -> InvoiceDocument:
+    """The document of a stored invoice, read back from its rows."""
     lines = session.scalars(select(InvoiceLine).where(col(InvoiceLine.invoice_id) == inv.id)
                             .order_by(col(InvoiceLine.position))).all()
     vats = session.scalars(select(InvoiceVat).where(col(InvoiceVat.invoice_id) == inv.id)
                            .order_by(col(InvoiceVat.rate).desc())).all()
     related = session.get(Invoice, inv.related_id) if inv.related_id else None
     cart_number = session.scalar(select(Cart.number).where(col(Cart.id) == inv.cart_id)) if inv.cart_id else None
+    return _document_of(
+        inv,
+        [DocumentLine(position=ln.position, sku=ln.sku, description=ln.description, quantity=ln.quantity,
+                      unit_price=ln.unit_price, vat_rate=ln.vat_rate, line_total=ln.line_total) for ln in lines],
+        tuple(VatRow(rate=v.rate, taxable=v.taxable, vat=v.vat) for v in vats), related, cart_number)
+
+
+def _document_of(inv: Invoice, lines: list[DocumentLine], vat_rows: tuple[VatRow, ...], related: Invoice | None,
+                 cart_number: int | None) -> InvoiceDocument:
+    """The document of an invoice from its parts (no query: used while issuing)."""
     return InvoiceDocument(
         kind=DocumentKind(inv.kind), number=inv.number or "", issue_date=inv.issue_date, due_date=inv.due_date,
         language=inv.language, currency=inv.currency, seller=_party_from_json(inv.seller_snapshot),
-        customer=_party_from_json(inv.customer_snapshot),
-        lines=tuple(DocumentLine(position=ln.position, sku=ln.sku, description=ln.description, quantity=ln.quantity,
-                                 unit_price=ln.unit_price, vat_rate=ln.vat_rate, line_total=ln.line_total)
-                    for ln in lines),
-        vat_rows=tuple(VatRow(rate=v.rate, taxable=v.taxable, vat=v.vat) for v in vats),
+        customer=_party_from_json(inv.customer_snapshot), lines=tuple(lines),
+        vat_rows=tuple(sorted(vat_rows, key=lambda r: r.rate, reverse=True)),
         net=inv.net, vat=inv.vat, total=inv.total, amount_due=inv.amount_due, payment_method=inv.payment_method,
         split_payment=inv.split_payment, paid=inv.paid, cart_number=cart_number,
         refers_to=related.number if related else None, refers_to_date=related.issue_date if related else None,
@@ -179,8 +187,10 @@ def _check_date(session: Session, ctx: ServiceContext, kind: DocumentKind, on: d
     today = ctx.clock.now().date()
     if on > today:
         raise InvoiceRefused(f"A document cannot be dated in the future ({on}); use today ({today}) or earlier.")
-    latest = session.scalar(select(func.max(Invoice.issue_date)).where(
-        col(Invoice.kind) == kind.value, col(Invoice.year) == on.year))
+    # Dates follow numbers, so the year's highest counter has its latest date (read from the series index).
+    latest = session.scalar(select(Invoice.issue_date).where(col(Invoice.kind) == kind.value,
+                                                             col(Invoice.year) == on.year)
+                            .order_by(col(Invoice.counter).desc()).limit(1))
     if latest is not None and on < latest:
         raise InvoiceRefused(f"Numbers follow dates: the last {kind.value.replace('_', ' ')} of {on.year} is dated "
                              f"{latest}, so a new one cannot be dated {on}. Use {latest} or later.")
@@ -210,18 +220,18 @@ def _store(session: Session, ctx: ServiceContext, *, kind: DocumentKind, on: dat
                   issued_at=now)
     session.add(inv)
     session.flush()
-    for ln in lines:
-        session.add(InvoiceLine(invoice_id=inv.id, position=ln.position, sku=ln.sku, description=ln.description,
-                                quantity=ln.quantity, unit_price=ln.unit_price, vat_rate=ln.vat_rate,
-                                line_total=ln.line_total))
-    for row in vat_rows:
-        session.add(InvoiceVat(invoice_id=inv.id, rate=row.rate, taxable=row.taxable, vat=row.vat))
-    session.flush()
-    document = _document(session, inv)
+    session.execute(insert(InvoiceLine), [
+        {"invoice_id": inv.id, "position": ln.position, "sku": ln.sku, "description": ln.description,
+         "quantity": ln.quantity, "unit_price": ln.unit_price, "vat_rate": ln.vat_rate, "line_total": ln.line_total}
+        for ln in lines])
+    session.execute(insert(InvoiceVat), [
+        {"invoice_id": inv.id, "rate": row.rate, "taxable": row.taxable, "vat": row.vat} for row in vat_rows])
+    document = _document_of(inv, lines, vat_rows, related, cart.number if cart else None)
     from billing_tui.integrations.pdf import render_invoice_pdf
 
     pdf = render_invoice_pdf(document)
-    session.add(InvoicePdf(invoice_id=inv.id, content=pdf, sha256=hashlib.sha256(pdf).hexdigest()))
+    session.execute(insert(InvoicePdf), [{"invoice_id": inv.id, "content": pdf,
+                                          "sha256": hashlib.sha256(pdf).hexdigest()}])
     _queue_mail(session, ctx, inv, document, attempt=1)
     return inv
 
@@ -301,14 +311,17 @@ def _parse_day(value: date | str | None, ctx: ServiceContext) -> date:
 
 def issue_invoice_for_cart(ctx: ServiceContext, cart_number: int | str, *, on: date | str | None = None) -> InvoiceDetail:
     """Issue the invoice of a paid cart now (staff action; S000.2)."""
-    day = _parse_day(on, ctx)
+    return get_invoice(ctx, _issue_cart(ctx, cart_number, _parse_day(on, ctx)))
+
+
+def _issue_cart(ctx: ServiceContext, cart_number: int | str, day: date) -> str:
+    """Issue a cart's invoice in one write transaction; its number."""
     try:
         with ctx.db.write() as session:
             cart = _cart_by_number(session, cart_number, lock=True)
-            inv_id = _issue_for_cart(session, ctx, cart, day).id
+            return _issue_for_cart(session, ctx, cart, day).number or ""
     except IntegrityError:
         raise InvoiceRefused(f"Cart {cart_number} was invoiced by someone else just now; see its invoice.") from None
-    return get_invoice(ctx, inv_id)
 
 
 @dataclass(frozen=True)
@@ -341,9 +354,10 @@ def issue_due_invoices(ctx: ServiceContext, *, limit: int = 500) -> AutoInvoiceR
     """The scheduled job: invoice every paid cart whose delay has passed (S000.2), each in its own transaction."""
     issued: list[str] = []
     refused: list[tuple[int, str]] = []
+    today = ctx.clock.now().date()
     for number in due_carts(ctx, limit=limit):
         try:
-            issued.append(issue_invoice_for_cart(ctx, number).number)
+            issued.append(_issue_cart(ctx, number, today))
         except InvoiceRefused as exc:
             refused.append((number, exc.message))
     return AutoInvoiceResult(issued=tuple(issued), refused=tuple(refused))

@@ -120,15 +120,17 @@ def preview_format(fmt: str, kind: str | RangeKind, year: int, last_number: int 
 
 def _ensure_row(session: Session, year: int, kind: RangeKind, *, lock: bool) -> NumberRange:
     """The range row, created (race-free) with the inherited format on first use."""
+    query = select(NumberRange).where(col(NumberRange.year) == year, col(NumberRange.kind) == kind.value)
+    if lock:
+        query = query.with_for_update()
+    row = session.scalars(query.execution_options(populate_existing=True)).first()
+    if row is not None:
+        return row
     values = {"year": year, "kind": kind.value, "format": _inherited_format(session, year, kind), "last_number": 0}
     dialect = session.get_bind().dialect.name
     stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(NumberRange).values(**values)
     session.execute(stmt.on_conflict_do_nothing(index_elements=["year", "kind"]))
-    query = select(NumberRange).where(col(NumberRange.year) == year, col(NumberRange.kind) == kind.value)
-    if lock:
-        query = query.with_for_update()
-    row = session.scalars(query.execution_options(populate_existing=True)).one()
-    return row
+    return session.scalars(query.execution_options(populate_existing=True)).one()
 
 
 def set_range(ctx: ServiceContext, *, year: int, kind: str | RangeKind, fmt: str | None = None,
