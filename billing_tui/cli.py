@@ -71,6 +71,8 @@ def build_parser() -> _Parser:
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--as-of", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                       help="the demo's 'today' (default: today); the same seed and day give the same data")
+    demo.add_argument("--no-history", dest="history", action="store_false",
+                      help="no past invoices, cancellations, credit notes and mail (always off above 5000 carts)")
 
     carts = sub.add_parser("carts", help="list and show carts").add_subparsers(dest="action", parser_class=_Parser,
                                                                               metavar="ACTION", required=True)
@@ -203,12 +205,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from billing_tui.services import demo
 
     ctx = _context(args, demo=True)
-    summary = demo.fill_demo(ctx, carts=args.carts, seed=args.seed, as_of=args.as_of)
+    summary = demo.fill_demo(ctx, carts=args.carts, seed=args.seed, as_of=args.as_of,
+                             history=args.history and args.carts <= demo.HISTORY_MAX_CARTS)
     if getattr(args, "json", False):
         _print_json({"database": ctx.database_label, **_asdict(summary)})
     else:
         _say(f"Demo business written to {ctx.database_label}: {summary.customers} customers, "
-             f"{summary.products} products, {summary.carts} carts (seed {summary.seed}, as of {summary.as_of}).")
+             f"{summary.products} products, {summary.carts} carts, {summary.invoices} invoices "
+             f"(seed {summary.seed}, as of {summary.as_of}).")
     return 0
 
 
@@ -520,7 +524,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
     ctx = _context(args, demo=args.demo)
     if args.demo and demo.is_empty(ctx):
-        demo.fill_demo(ctx)
+        sys.stdout.write("Filling the demo database (first start only)…\n")
+        demo.fill_demo(ctx, history=True)
     import logging
 
     from billing_tui.app import build_app

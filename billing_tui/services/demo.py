@@ -14,15 +14,29 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, select, text
 
-from billing_tui.domain.carts import CartStatus, InvoiceState, OrderState, PaymentMethod, PaymentState
+from billing_tui.domain.carts import (
+    CartStatus,
+    InvoiceState,
+    OrderState,
+    PaymentMethod,
+    PaymentState,
+)
 from billing_tui.domain.errors import BillingError
 from billing_tui.domain.money import line_total, vat_summary
 from billing_tui.services.context import ServiceContext
-from billing_tui.storage.models import Cart, CartLine, Customer, Payment, Product, SellerSettings
+from billing_tui.storage.models import (
+    Cart,
+    CartLine,
+    Customer,
+    Payment,
+    Product,
+    SellerSettings,
+)
 
 D = Decimal
 FIRST_CART_NUMBER = 100_001
 BATCH = 5_000
+HISTORY_MAX_CARTS = 5_000  # replaying the past issues a PDF per paid cart: for big demos it is skipped
 
 SELLER = {
     "company_name": "Pixel & Stampa S.r.l.",
@@ -92,6 +106,7 @@ class DemoSummary:
     payments: int
     seed: int
     as_of: date
+    invoices: int = 0
 
 
 # --- valid identifiers, built with python-stdnum's check-digit functions -------------------
@@ -284,8 +299,13 @@ def is_empty(ctx: ServiceContext) -> bool:
 
 
 def fill_demo(ctx: ServiceContext, *, carts: int = 400, seed: int = 7, as_of: date | None = None,
-              progress: object = None) -> DemoSummary:
-    """Fill an empty database with the demo business; refuses a database that already has data."""
+              progress: object = None, history: bool = False) -> DemoSummary:
+    """Fill an empty database with the demo business; refuses a database that already has data.
+
+    With ``history``, the past is replayed through the real services: paid carts get their
+    invoices on the day after payment (within 72 hours, S000.2), a few are cancelled or
+    credited, and their mail is delivered, so every invoice screen has something to show.
+    """
     if carts < 0 or carts > 5_000_000:
         raise BillingError("--carts must be between 0 and 5000000")
     if not is_empty(ctx):
@@ -348,5 +368,56 @@ def fill_demo(ctx: ServiceContext, *, carts: int = 400, seed: int = 7, as_of: da
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
                 ))
+    issued = _replay_history(ctx, now, random.Random(seed + 1)) if history else 0
     return DemoSummary(customers=len(customer_rows), products=len(product_rows), carts=carts,
-                       lines=n_lines, payments=n_payments, seed=seed, as_of=day)
+                       lines=n_lines, payments=n_payments, seed=seed, as_of=day, invoices=issued)
+
+
+class _DeliveredInThePast:
+    """The demo's mail history: goes through the real relay and is recorded as delivered, sending nothing.
+
+    One address bounces, so the demo also shows a mail that failed and waits for its retry.
+    """
+
+    bouncing = "facturi@librariadumitrusrl.example"
+
+    def send(self, msg) -> str:  # type: ignore[no-untyped-def]
+        from billing_tui.integrations.mailer import MailError
+
+        if msg["To"] == self.bouncing:
+            raise MailError("550 mailbox unavailable (the demo's bouncing address)")
+        return str(msg["Message-ID"])
+
+
+def _replay_history(ctx: ServiceContext, now: datetime, rng: random.Random) -> int:
+    """Invoice the carts paid more than three days before ``now`` as the job would have, then some notes."""
+    from dataclasses import replace
+
+    from billing_tui.domain.clock import FixedClock
+    from billing_tui.services import invoices, mail
+
+    with ctx.db.read() as session:
+        paid = session.execute(
+            select(Cart.number, Cart.paid_at).where(Cart.invoice_state == InvoiceState.TO_INVOICE.value,
+                                                    Cart.paid_at <= now - timedelta(days=3))
+            .order_by(Cart.paid_at, Cart.id)).all()
+    mailer = _DeliveredInThePast()
+    issued: list[tuple[str, datetime]] = []
+    plan = sorted(((paid_at if paid_at.tzinfo else paid_at.replace(tzinfo=UTC)) + timedelta(hours=rng.randrange(2, 40)),
+                   number) for number, paid_at in paid)
+    for at, number in plan:  # in date order: numbers follow dates
+        moment = replace(ctx, clock=FixedClock(at))
+        issued.append((invoices.issue_invoice_for_cart(moment, number, on=at.date()).number, at))
+        mail.relay_outbox(replace(ctx, clock=FixedClock(at + timedelta(minutes=1))), mailer=mailer)
+    # A few of the last month's invoices were later cancelled or partly credited.
+    recent = [n for n, at in issued if at >= now - timedelta(days=30)]
+    later = now - timedelta(days=1)
+    cancellable = [n for n in recent[:-4] if invoices.get_invoice(ctx, n).can_cancel is None]
+    for n in cancellable[-6:-3]:
+        invoices.cancel_invoice(replace(ctx, clock=FixedClock(later)), n)
+    for n in cancellable[-3:-1]:
+        total = invoices.get_invoice(ctx, n).document.total
+        invoices.credit_note(replace(ctx, clock=FixedClock(later)), n, (total / 4).quantize(Decimal("0.01")),
+                             reason="Sconto concordato / agreed discount")
+    mail.relay_outbox(replace(ctx, clock=FixedClock(later + timedelta(minutes=1))), mailer=mailer)
+    return len(issued)

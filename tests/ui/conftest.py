@@ -31,14 +31,14 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], *, rounds: int
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo database (SQLite, seed 7, 400 carts, as of the fixed day) built once per test session."""
+    """One demo database (SQLite, seed 7, 400 carts, as of the fixed day, with its invoice history) per session."""
     from billing_tui.domain.clock import FixedClock
     from billing_tui.services import demo
     from billing_tui.services.context import open_context
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
     ctx = open_context(f"sqlite:///{path}", clock=FixedClock(FIXED_NOW), actor="tester")
-    demo.fill_demo(ctx, carts=400, seed=7, as_of=FIXED_NOW.date())
+    demo.fill_demo(ctx, carts=400, seed=7, as_of=FIXED_NOW.date(), history=True)
     with ctx.db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     ctx.db.dispose()

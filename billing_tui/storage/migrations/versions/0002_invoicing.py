@@ -12,7 +12,6 @@ from alembic import op
 
 import billing_tui.storage.types
 
-
 revision = '0002_invoicing'
 down_revision = '0001_initial'
 branch_labels = None
