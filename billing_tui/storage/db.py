@@ -26,6 +26,26 @@ def _casefold(value: object) -> object:
     return value.casefold() if isinstance(value, str) else value
 
 
+def _enable_wal(cursor: Any, busy_timeout_ms: int) -> None:
+    """Switch the file to WAL (it stays so); retried, because SQLite answers BUSY to this without waiting.
+
+    Only a brand-new file is switched; when several processes create it at the same moment,
+    one switches it and the others find it already in WAL on their next try.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _install_sqlite_behaviour(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -35,7 +55,7 @@ def _install_sqlite_behaviour(engine: Engine, busy_timeout_ms: int) -> None:
         dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(cursor, busy_timeout_ms)
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
