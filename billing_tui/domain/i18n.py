@@ -45,6 +45,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "credits": {"it": "Nota di credito sulla fattura {number} del {date}", "en": "Credit note on invoice {number} of {date}",
                 "ro": "Notă de credit pentru factura {number} din {date}"},
     "reason": {"it": "Causale", "en": "Reason", "ro": "Motiv"},
+    "cancels_undated": {"it": "Storno totale della fattura {number}", "en": "Cancels invoice {number} in full",
+                        "ro": "Stornează integral factura {number}"},
+    "credits_undated": {"it": "Nota di credito sulla fattura {number}", "en": "Credit note on invoice {number}",
+                        "ro": "Notă de credit pentru factura {number}"},
+    "pec": {"it": "PEC", "en": "PEC (certified email)", "ro": "PEC"},
+    "page": {"it": "Pagina {page} di {pages}", "en": "Page {page} of {pages}", "ro": "Pagina {page} din {pages}"},
     "mail_subject": {"it": "{kind} {number} di {seller}", "en": "{kind} {number} from {seller}",
                      "ro": "{kind} {number} de la {seller}"},
     "mail_body": {

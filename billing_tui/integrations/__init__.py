@@ -1,0 +1,1 @@
+"""Adapters to the outside world: PDF, email, e-invoicing and payment services."""
