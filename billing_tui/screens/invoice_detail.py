@@ -46,7 +46,9 @@ class InvoiceDetailScreen(BillingScreen):
         with VerticalScroll(id="invoice-body"):
             yield Static(f"Loading {escape(self.number)}…", id="invoice-summary")
             lines: DataTable[object] = DataTable(id="invoice-lines", cursor_type="row", zebra_stripes=True)
-            lines.add_columns("#", "Description", "Qty", "Unit price", "VAT %", "Amount")
+            for label, width in (("#", 2), ("Description", 32), ("Qty", 5), ("Unit price", 11), ("VAT %", 5),
+                                 ("Amount", 11)):
+                lines.add_column(label, width=width)
             yield lines
             yield Static("", id="invoice-totals")
             yield Static("[b]Linked documents[/b]", classes="section-title")

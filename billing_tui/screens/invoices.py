@@ -49,13 +49,14 @@ class InvoicesScreen(BillingScreen):
             yield Input(placeholder="Search number or customer (/)", id="invoices-search", compact=True)
             yield Static("", id="invoices-filter", classes="toolbar-info")
         table: DataTable[object] = DataTable(id="invoices-table", cursor_type="row", zebra_stripes=True)
-        table.add_column("Number", key="number", width=14)
+        # 78 columns in all: every column fits at 80x24.
+        table.add_column("Number", key="number", width=11)
         table.add_column("Date", key="date", width=10)
         table.add_column("Kind", key="kind", width=7)
-        table.add_column("Customer", key="customer", width=18)
-        table.add_column("Total", key="total", width=11)
+        table.add_column("Customer", key="customer", width=11)
+        table.add_column("Total", key="total", width=10)
         table.add_column("State", key="state", width=9)
-        table.add_column("Mail", key="mail", width=7)
+        table.add_column("Mail", key="mail", width=6)
         yield table
         yield Static("Loading invoices…", id="invoices-status", classes="statusline")
         yield Footer()

@@ -40,10 +40,14 @@ class SettingsScreen(BillingScreen):
     PALETTE_GROUP = "Settings"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="settings.save", tooltip="Save the page you are on"),
-        Binding("left_square_bracket", "year(-1)", "Prev year", id="settings.prev_year",
-                tooltip="Number ranges: the previous year"),
-        Binding("right_square_bracket", "year(1)", "Next year", id="settings.next_year",
-                tooltip="Number ranges: the next year"),
+        Binding("f7", "next_page", "Next page", id="settings.next_page",
+                tooltip="Company data → Number ranges → Company data"),
+        Binding("pageup", "year(-1)", "Prev year", id="settings.prev_year", priority=True,
+                tooltip="Number ranges: the previous year (also [ outside a field)"),
+        Binding("pagedown", "year(1)", "Next year", id="settings.next_year", priority=True,
+                tooltip="Number ranges: the next year (also ] outside a field)"),
+        Binding("left_square_bracket", "year(-1)", "Prev year", show=False, id="settings.prev_year2"),
+        Binding("right_square_bracket", "year(1)", "Next year", show=False, id="settings.next_year2"),
     ]
 
     def __init__(self) -> None:
@@ -122,6 +126,14 @@ class SettingsScreen(BillingScreen):
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
         self.refresh_bindings()
+
+    def action_next_page(self) -> None:
+        tabs = self.query_one("#settings-tabs", TabbedContent)
+        tabs.active = "tab-numbers" if tabs.active == "tab-company" else "tab-company"
+        if tabs.active == "tab-numbers":
+            self.query_one("#nr-format-invoice").focus()
+        else:
+            self.query_one("#s-company_name").focus()
 
     def action_year(self, step: int) -> None:
         self.query_one(NumberRanges).change_year(step)

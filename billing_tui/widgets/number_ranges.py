@@ -74,7 +74,7 @@ class NumberRanges(Vertical):
         self.year = year
         self.views = {v.kind: v for v in views}
         self.query_one("#nr-year", Static).update(
-            f"[b]Year {year}[/b]   [ previous year · ] next year · Ctrl+S save"
+            f"[b]Year {year}[/b]   PgUp previous year · PgDn next year · Ctrl+S save"
             + ("" if all(v.exists for v in views) else "   [dim](not used yet: created on first use)[/dim]"))
         for v in views:
             self.query_one(f"#nr-last-{v.kind}", Label).update(f"last: {v.last_number}")
@@ -102,7 +102,8 @@ class NumberRanges(Vertical):
                 problems[kind] = error
                 note.update(escape(error))
             else:
-                note.update(f"next: [b]{escape(preview)}[/b]" + "".join(f"\n{escape(w)}" for w in warnings))
+                example = "" if kind == RangeKind.INVOICE.value else " (shown for invoice no. 1)"
+                note.update(f"next: [b]{escape(preview)}[/b]{example}" + "".join(f"\n{escape(w)}" for w in warnings))
         return problems
 
     @on(Input.Changed)

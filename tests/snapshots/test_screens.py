@@ -49,3 +49,73 @@ def test_customer_form_with_errors(snap_compare, app, size) -> None:  # type: ig
 
 def test_help(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(app, terminal_size=(80, 24), press=["f1"], run_before=settle)
+
+
+def _first_sent_invoice(app) -> str:  # type: ignore[no-untyped-def]
+    from billing_tui.services import invoices
+
+    rows = invoices.list_invoices(app.ctx, kind="invoice", status="issued", limit=50).rows
+    return next(r.number for r in rows if r.mail_status == "sent")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_invoices_list(snap_compare, app, size) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(app, terminal_size=size, press=["f5"], run_before=settle)
+
+
+def test_invoice_detail(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
+    async def open_invoice(pilot) -> None:  # type: ignore[no-untyped-def]
+        from billing_tui.screens.invoice_detail import InvoiceDetailScreen
+
+        await settle(pilot)
+        await pilot.app.push_screen(InvoiceDetailScreen(_first_sent_invoice(pilot.app)))
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_invoice)
+
+
+def test_cancel_confirmation(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
+    async def ask(pilot) -> None:  # type: ignore[no-untyped-def]
+        from billing_tui.screens.invoice_detail import InvoiceDetailScreen
+
+        await settle(pilot)
+        await pilot.app.push_screen(InvoiceDetailScreen(_first_sent_invoice(pilot.app)))
+        await settle(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ask)
+
+
+def test_credit_note_dialog_with_a_refused_amount(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
+    async def too_much(pilot) -> None:  # type: ignore[no-untyped-def]
+        from billing_tui.screens.invoice_detail import InvoiceDetailScreen
+
+        await settle(pilot)
+        await pilot.app.push_screen(InvoiceDetailScreen(_first_sent_invoice(pilot.app)))
+        await settle(pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        pilot.app.screen.query_one("#c-amount", Input).value = "99999"
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=too_much)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_number_ranges_with_preview_and_a_refused_format(snap_compare, app, size) -> None:  # type: ignore[no-untyped-def]
+    async def refuse(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        pilot.app.screen.query_one("#nr-format-cancellation", Input).value = "STORNO {i;3}"
+        pilot.app.screen.query_one("#nr-next-invoice", Input).value = "205"
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=refuse)
+
+
+def test_jobs(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(app, terminal_size=(80, 24), press=["f6"], run_before=settle)
