@@ -156,14 +156,18 @@ def queue_email(
     subject: str,
     body: str,
     send_after: datetime | None = None,
+    new_key: bool = False,
 ) -> OutboxMessage:
     """Queue an email in the caller's transaction; if a row with ``key`` exists, that row is returned unchanged.
 
-    It is sent by the next relay at or after ``send_after`` (now when omitted).
+    It is sent by the next relay at or after ``send_after`` (now when omitted). ``new_key`` says the
+    key cannot exist yet (it names a row created in this same transaction): the look-up and the
+    savepoint that guard against a concurrent duplicate are skipped; the unique key still holds.
     """
-    existing = session.scalar(select(OutboxMessage).where(col(OutboxMessage.key) == key))
-    if existing is not None:
-        return existing
+    if not new_key:
+        existing = session.scalar(select(OutboxMessage).where(col(OutboxMessage.key) == key))
+        if existing is not None:
+            return existing
     if not recipient.strip():
         raise ValidationFailed({"recipient": "The recipient's email address is empty: fill in the invoice email"})
     now = _now(ctx)
@@ -179,6 +183,9 @@ def queue_email(
         next_attempt_at=send_after.astimezone(UTC) if send_after is not None else now,
         created_at=now,
     )
+    if new_key:
+        session.add(row)
+        return row
     try:
         with session.begin_nested():
             session.add(row)
