@@ -12,11 +12,11 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from billing_tui.domain.profile import CustomerType
-from billing_tui.screens.base import BillingScreen
+from billing_tui.screens.paged import PagedListScreen
 from billing_tui.services.customers import CustomerPage, list_customers
 
 
-class CustomersScreen(BillingScreen):
+class CustomersScreen(PagedListScreen):
     """The list of customers; Enter opens a billing profile for editing."""
 
     TITLE = "Customers"
@@ -28,11 +28,8 @@ class CustomersScreen(BillingScreen):
         Binding("escape", "leave_search", "Back to list", show=False, id="customers.leave_search"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.search_text = ""
-        self.page_offset = 0
-        self.page: CustomerPage | None = None
+    SEARCH_ID = "customers-search"
+    TABLE_ID = "customers-table"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -51,12 +48,10 @@ class CustomersScreen(BillingScreen):
 
     def on_mount(self) -> None:
         self.query_one("#customers-table", DataTable).focus()
-        self.load()
+        self.reload()
 
-    def on_screen_resume(self) -> None:
-        # A profile may have been edited on the form: show the list as it is now.
-        if self.page is not None:
-            self.load()
+    def reload(self) -> None:
+        self.load()
 
     @work(thread=True, exclusive=True, group="customers-page", exit_on_error=False, description="Loading customers")
     def load(self) -> None:
@@ -81,37 +76,6 @@ class CustomersScreen(BillingScreen):
             more = "  n: next page" if page.has_more else ""
             status.update(f"Customers {offset + 1}–{offset + len(page.rows)}{more}  Enter: open the billing profile")
         self.refresh_bindings()
-
-    def action_page(self, step: int) -> None:
-        if step > 0 and self.page is not None and not self.page.has_more:
-            return
-        new = max(0, self.page_offset + step * (self.page.limit if self.page else 50))
-        if new != self.page_offset:
-            self.page_offset = new
-            self.load()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "page" and parameters:
-            if parameters[0] == -1 and self.page_offset == 0:
-                return None
-            if parameters[0] == 1 and self.page is not None and not self.page.has_more:
-                return None
-        return True
-
-    def action_focus_search(self) -> None:
-        self.query_one("#customers-search", Input).focus()
-
-    def action_leave_search(self) -> None:
-        self.query_one("#customers-table", DataTable).focus()
-
-    @on(Input.Changed, "#customers-search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        self.search_text, self.page_offset = event.value, 0
-        self.load()
-
-    @on(Input.Submitted, "#customers-search")
-    def _search_submitted(self) -> None:
-        self.action_leave_search()
 
     @on(DataTable.RowSelected, "#customers-table")
     def _open(self, event: DataTable.RowSelected) -> None:

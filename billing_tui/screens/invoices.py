@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
-from billing_tui.screens.base import BillingScreen
+from billing_tui.screens.paged import PagedListScreen
 from billing_tui.screens.format import day, money, state
 from billing_tui.services.invoices import KINDS, STATUSES, InvoicePage, list_invoices
 
@@ -19,7 +19,7 @@ KIND_LABELS = {"all": "all kinds", "invoice": "invoices", "cancellation": "cance
 KIND_SHORT = {"invoice": "invoice", "cancellation": "storno", "credit_note": "credit"}
 
 
-class InvoicesScreen(BillingScreen):
+class InvoicesScreen(PagedListScreen):
     """The list of documents; Enter opens one."""
 
     TITLE = "Invoices"
@@ -34,14 +34,14 @@ class InvoicesScreen(BillingScreen):
         Binding("escape", "leave_search", "Back to list", show=False, id="invoices.leave_search"),
     ]
 
+    SEARCH_ID = "invoices-search"
+    TABLE_ID = "invoices-table"
+
     def __init__(self) -> None:
         super().__init__()
         self.kind = "all"
         self.status = "all"
         self.year: int | None = None
-        self.search_text = ""
-        self.page_offset = 0
-        self.page: InvoicePage | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -64,10 +64,6 @@ class InvoicesScreen(BillingScreen):
     def on_mount(self) -> None:
         self.query_one("#invoices-table", DataTable).focus()
         self.reload()
-
-    def on_screen_resume(self) -> None:
-        if self.page is not None:
-            self.reload()
 
     def _key(self) -> tuple[object, ...]:
         return (self.kind, self.status, self.year, self.search_text, self.page_offset)
@@ -121,37 +117,6 @@ class InvoicesScreen(BillingScreen):
         self.year = options[(options.index(self.year) + 1) % len(options)] if self.year in options else None
         self.page_offset = 0
         self.reload()
-
-    def action_page(self, step: int) -> None:
-        if step > 0 and self.page is not None and not self.page.has_more:
-            return
-        new = max(0, self.page_offset + step * (self.page.limit if self.page else 50))
-        if new != self.page_offset:
-            self.page_offset = new
-            self.reload()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "page" and parameters:
-            if parameters[0] == -1 and self.page_offset == 0:
-                return None
-            if parameters[0] == 1 and self.page is not None and not self.page.has_more:
-                return None
-        return True
-
-    def action_focus_search(self) -> None:
-        self.query_one("#invoices-search", Input).focus()
-
-    def action_leave_search(self) -> None:
-        self.query_one("#invoices-table", DataTable).focus()
-
-    @on(Input.Changed, "#invoices-search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        self.search_text, self.page_offset = event.value, 0
-        self.reload()
-
-    @on(Input.Submitted, "#invoices-search")
-    def _search_submitted(self) -> None:
-        self.action_leave_search()
 
     @on(DataTable.RowSelected, "#invoices-table")
     def _open(self, event: DataTable.RowSelected) -> None:
