@@ -27,6 +27,7 @@ from billing_tui.services.settings import (
     get_seller,
     update_seller,
 )
+from billing_tui.widgets.app_settings_form import AppSettingsForm
 from billing_tui.widgets.form_field import FormField
 from billing_tui.widgets.number_ranges import NumberRanges
 
@@ -41,7 +42,7 @@ class SettingsScreen(BillingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="settings.save", tooltip="Save the page you are on"),
         Binding("f7", "next_page", "Next page", id="settings.next_page",
-                tooltip="Company data → Number ranges → Company data"),
+                tooltip="Company data → Number ranges → Invoicing & mail"),
         Binding("pageup", "year(-1)", "Prev year", id="settings.prev_year", priority=True,
                 tooltip="Number ranges: the previous year (also [ outside a field)"),
         Binding("pagedown", "year(1)", "Next year", id="settings.next_year", priority=True,
@@ -62,6 +63,9 @@ class SettingsScreen(BillingScreen):
             with TabPane("Number ranges", id="tab-numbers"):
                 with VerticalScroll():
                     yield NumberRanges()
+            with TabPane("Invoicing & mail", id="tab-mail"):
+                with VerticalScroll():
+                    yield AppSettingsForm()
         yield Static("", id="settings-status", classes="statusline")
         yield Footer()
 
@@ -127,13 +131,15 @@ class SettingsScreen(BillingScreen):
     def _tab_changed(self) -> None:
         self.refresh_bindings()
 
+    PAGES = ("tab-company", "tab-numbers", "tab-mail")
+
     def action_next_page(self) -> None:
         tabs = self.query_one("#settings-tabs", TabbedContent)
-        tabs.active = "tab-numbers" if tabs.active == "tab-company" else "tab-company"
-        if tabs.active == "tab-numbers":
-            self.query_one("#nr-format-invoice").focus()
-        else:
-            self.query_one("#s-company_name").focus()
+        tabs.active = self.PAGES[(self.PAGES.index(tabs.active) + 1) % len(self.PAGES)]
+        first = {"tab-company": "#s-company_name", "tab-numbers": "#nr-format-invoice",
+                 "tab-mail": "#a-invoice_delay_hours"}[tabs.active]
+        for widget in self.query(first):
+            widget.focus()
 
     def action_year(self, step: int) -> None:
         self.query_one(NumberRanges).change_year(step)
@@ -141,6 +147,9 @@ class SettingsScreen(BillingScreen):
     def action_save(self) -> None:
         if self._on_numbers_tab():
             self.query_one(NumberRanges).save()
+            return
+        if self.query_one("#settings-tabs", TabbedContent).active == "tab-mail":
+            self.query_one(AppSettingsForm).save()
             return
         errors = self._validate_all()
         if errors:

@@ -209,3 +209,35 @@ async def test_jobs_screen_runs_what_is_due(app) -> None:  # type: ignore[no-unt
         results = {str(runs.get_row_at(i)[1]): str(runs.get_row_at(i)[3]) for i in range(2)}
         assert results["Issue due invoices"].startswith("issued 2 invoice(s)")
     assert "sent" in results["Send queued mail"]
+
+
+async def test_invoicing_and_mail_settings_validate_and_never_show_the_password(app) -> None:  # type: ignore[no-untyped-def]
+    from billing_tui.services import app_settings
+
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("f7", "f7")
+        await settle(pilot)
+        screen = app.screen
+        delay = screen.query_one("#a-invoice_delay_hours", Input)
+        assert app.focused is delay
+        delay.value = "100"
+        await pilot.pause()
+        assert "from 0 to 72" in str(screen.query_one("#err-invoice_delay_hours").render())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("Nothing was saved" in n.message for n in app._notifications)
+        assert app_settings.get_settings(app.ctx)["invoice_delay_hours"] == "0"
+        delay.value = "24"
+        screen.query_one("#a-smtp_host", Input).value = "smtp.example.it"
+        screen.query_one("#a-smtp_password", Input).value = "s3cret"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        password = screen.query_one("#a-smtp_password", Input)
+        assert password.value == "" and password.password and "saved" in password.placeholder
+    saved = app_settings.get_settings(app.ctx)
+    assert (saved["invoice_delay_hours"], saved["smtp_host"], saved["smtp_password"]) == ("24", "smtp.example.it",
+                                                                                          "s3cret")
