@@ -90,7 +90,8 @@ class SettingsScreen(BillingScreen):
         self.query_one("#s-company_name").focus()
 
     def _fields(self) -> dict[str, FormField]:
-        return {f.key: f for f in self.query(FormField)}
+        """The company-data fields (the other pages have their own)."""
+        return {f.key: f for f in self.query_one("#seller-form").query(FormField)}
 
     def values(self) -> dict[str, str]:
         """The company data as typed so far."""
@@ -129,6 +130,9 @@ class SettingsScreen(BillingScreen):
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
+        # The status line speaks of the company page; the other pages show their state beside each field.
+        self.query_one("#settings-status").display = self.query_one("#settings-tabs", TabbedContent).active == \
+            "tab-company"
         self.refresh_bindings()
 
     PAGES = ("tab-company", "tab-numbers", "tab-mail")
