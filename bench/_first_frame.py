@@ -1,7 +1,10 @@
-"""Child process of bench/carts.py: start an app headless and say FIRST_FRAME once its data is on screen.
+"""Child process of bench/carts.py: start an app headless and say FIRST_FRAME / FIRST_PAGE as it shows up.
 
-    python bench/_first_frame.py app DBURL        the billing-tui app on DBURL; FIRST_FRAME when the
-                                                   carts screen has shown its first page (on_first_page)
+    python bench/_first_frame.py app DBURL        the billing-tui app, given the URL: it opens the database
+                                                   itself after its first frame, as from the command line.
+                                                   FIRST_FRAME when the carts screen is drawn (empty table,
+                                                   "Loading carts…": on_first_frame), FIRST_PAGE when it
+                                                   shows its first page of data (on_first_page)
     python bench/_first_frame.py app DBURL --ui   then also time a filter, a search and a sort through
                                                    the carts screen, and print them on a UI line
     python bench/_first_frame.py bare              a bare Textual app (Header, a 50-row DataTable, Footer);
@@ -9,10 +12,10 @@
     python bench/_first_frame.py floor DBURL       the bare app showing the first page from list_carts:
                                                    what the database layer adds before any screen code
 
-The parent measures the wall time from spawning this process to reading FIRST_FRAME, so the
-figure includes the interpreter start and every import. The FIRST_FRAME line also carries
-where the time went, in ms since this script started. Textual captures ``print`` while an
-app runs, so lines are written straight to file descriptor 1.
+The parent measures the wall time from spawning this process to reading each line, so the
+figures include the interpreter start and every import. The lines also carry where the time
+went, in ms since this script started. Textual captures ``print`` while an app runs, so lines
+are written straight to file descriptor 1.
 """
 
 from __future__ import annotations
@@ -34,36 +37,53 @@ def _say(line: str) -> None:
 
 
 def run_app(url: str, ui: bool) -> int:
-    """The real app on ``url``: exits once the carts screen has shown its first page (and, with ``ui``, more)."""
+    """The real app on ``url``: exits once the carts screen has shown its first page (and, with ``ui``, more).
+
+    The app gets the URL and opens the database itself, in a worker after its first frame, as
+    it does when started from the command line.
+    """
     import asyncio
 
-    from billing_tui.app import build_app
+    import billing_tui.app as app_module
 
     imported = _ms()
-    from billing_tui.services.context import open_context
+    stages: dict[str, int] = {}
+    open_context = app_module.open_context
 
-    ctx = open_context(url)
-    opened = _ms()
+    def timed_open_context(*args, **kwargs):  # type: ignore[no-untyped-def]
+        stages["db_imported"] = _ms()  # the worker imports the database stack (list_carts), then opens
+        try:
+            return open_context(*args, **kwargs)
+        finally:
+            stages["context"] = _ms()
+
+    app_module.open_context = timed_open_context  # type: ignore[assignment]
     first_page = asyncio.Event()
 
+    def on_first_frame() -> None:
+        stages["first_frame"] = _ms()
+        _say(f"FIRST_FRAME imports={imported} built={built} first_frame={stages['first_frame']}")
+
     def on_first_page() -> None:
-        _say(f"FIRST_FRAME imports={imported} context={opened} built={built} first_page={_ms()}")
+        _say(f"FIRST_PAGE imports={imported} built={built} first_frame={stages.get('first_frame', -1)} "
+             f"db_imported={stages.get('db_imported', -1)} context={stages.get('context', -1)} "
+             f"first_page={_ms()}")
         if ui:
             first_page.set()
         else:
             app.exit()
 
-    app = build_app(ctx, on_first_page=on_first_page)
+    app = app_module.build_app(url, on_first_frame=on_first_frame, on_first_page=on_first_page)
     built = _ms()
 
     async def drive(_pilot) -> None:  # type: ignore[no-untyped-def]
         """After the first page: time changes on the carts screen until their page is painted."""
-        import billing_tui.screens.carts as carts_screen
-
         await first_page.wait()
+        import billing_tui.services.carts as carts_service  # the carts screen imports it in its worker
+
         painted = asyncio.Event()
         sql_ms: list[float] = []
-        page_shown, list_carts = app.first_page_shown, carts_screen.list_carts
+        page_shown, list_carts = app.first_page_shown, carts_service.list_carts
 
         def on_page_shown() -> None:  # the carts screen calls this after showing any page
             page_shown()
@@ -77,7 +97,7 @@ def run_app(url: str, ui: bool) -> int:
                 sql_ms.append((time.perf_counter() - started) * 1000)
 
         app.first_page_shown = on_page_shown  # type: ignore[method-assign]
-        carts_screen.list_carts = timed_list_carts  # type: ignore[assignment]
+        carts_service.list_carts = timed_list_carts  # type: ignore[assignment]
 
         async def timed(change) -> str:  # type: ignore[no-untyped-def]
             painted.clear()

@@ -1,28 +1,71 @@
-"""The Textual app: screens as modes, global keys, the command palette and the one worker-error handler."""
+"""The Textual app: screens as modes, global keys, the command palette and the one worker-error handler.
+
+The app starts before its database: the first frame of the carts screen needs Textual and
+nothing else, and the first worker that needs the service context opens it (importing
+SQLAlchemy, checking the schema), so the user sees the screen while that happens.
+"""
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from billing_tui.commands import BillingCommands
 from billing_tui.crashlog import log_exception
 from billing_tui.domain.errors import BillingError
 from billing_tui.screens.carts import CartsScreen
-from billing_tui.screens.customers import CustomersScreen
-from billing_tui.screens.invoices import InvoicesScreen
-from billing_tui.screens.jobs import JobsScreen
-from billing_tui.screens.settings import SettingsScreen
-from billing_tui.services.context import ServiceContext
+from billing_tui.services.context import ServiceContext, current_user, open_context
+from billing_tui.storage.urls import describe_url
 
 if TYPE_CHECKING:
     from billing_tui.jobs.scheduler import JobScheduler
+
+ContextSource: TypeAlias = "ServiceContext | str | Callable[[], ServiceContext]"
+"""What the app works on: an open context (tests), a database URL, or a function that opens one (the CLI)."""
+
+
+# The other main screens are imported when first shown: their modules import services that
+# load the database stack, which the first frame does not wait for.
+
+
+def _customers_screen() -> Screen[None]:
+    from billing_tui.screens.customers import CustomersScreen
+
+    return CustomersScreen()
+
+
+def _invoices_screen() -> Screen[None]:
+    from billing_tui.screens.invoices import InvoicesScreen
+
+    return InvoicesScreen()
+
+
+def _jobs_screen() -> Screen[None]:
+    from billing_tui.screens.jobs import JobsScreen
+
+    return JobsScreen()
+
+
+def _settings_screen() -> Screen[None]:
+    from billing_tui.screens.settings import SettingsScreen
+
+    return SettingsScreen()
+
+
+def _job_scheduler(ctx: ServiceContext) -> JobScheduler:
+    from billing_tui.jobs.scheduler import JobScheduler
+
+    return JobScheduler(ctx)
 
 
 class BillingApp(App[None]):
@@ -34,10 +77,10 @@ class BillingApp(App[None]):
     COMMANDS = App.COMMANDS | {BillingCommands}
     MODES: ClassVar[dict[str, Callable[[], Screen[None]]]] = {  # type: ignore[assignment]
         "carts": CartsScreen,
-        "customers": CustomersScreen,
-        "invoices": InvoicesScreen,
-        "jobs": JobsScreen,
-        "settings": SettingsScreen,
+        "customers": _customers_screen,
+        "invoices": _invoices_screen,
+        "jobs": _jobs_screen,
+        "settings": _settings_screen,
     }
     DEFAULT_MODE = "carts"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -51,24 +94,109 @@ class BillingApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave billing-tui"),
     ]
 
+    class DatabaseOpened(Message):
+        """The service context has just been opened (posted by the worker that opened it)."""
+
     def __init__(
         self,
-        ctx: ServiceContext,
+        source: ContextSource,
         *,
         database_label: str | None = None,
+        on_first_frame: Callable[[], None] | None = None,
         on_first_page: Callable[[], None] | None = None,
-        scheduler_factory: Callable[..., JobScheduler] | None = None,
+        scheduler_factory: Callable[[ServiceContext], JobScheduler] | None = None,
     ) -> None:
         super().__init__()
-        self.ctx = ctx
-        self.database_label = database_label or ctx.database_label
+        self._ctx: ServiceContext | None = None
+        self._open: Callable[[], ServiceContext] | None = None
+        self._ctx_lock = threading.Lock()
+        self._explicit_label = database_label
+        self.database_label = database_label
+        """The database shown in the header; None until known (a context opened by a function)."""
+        if isinstance(source, str):
+            self._open = partial(open_context, source)
+            self.database_label = database_label or describe_url(source)
+        elif callable(source):
+            self._open = source
+        else:
+            self._ctx = source
+        self.actor = current_user()
+        """The user shown in the header: the context's actor once it is open."""
+        self._on_first_frame = on_first_frame
         self._on_first_page = on_first_page
         self._scheduler_factory = scheduler_factory
+        self._scheduler_started = False
+        self._after_first_frame: list[Callable[[], object]] | None = []  # None once the first frame is shown
         self.scheduler: JobScheduler | None = None
-        self.sub_title = f"{self.database_label} · {ctx.actor}"
+        self._reported_workers: weakref.WeakSet[Worker[object]] = weakref.WeakSet()
+        self._show_database()
+
+    # --- the service context, opened by the first worker that needs it ----------------------
+
+    @property
+    def ctx(self) -> ServiceContext:
+        """The service context. The first call opens it (imports the database stack, checks the schema),
+        so call it from a thread worker; if opening fails it raises the domain error, and the next call
+        tries again.
+        """
+        ctx = self._ctx
+        return ctx if ctx is not None else self._open_context()
+
+    @property
+    def context_is_open(self) -> bool:
+        """True once the service context is open (screens other than the carts list wait for it)."""
+        return self._ctx is not None
+
+    def _open_context(self) -> ServiceContext:
+        with self._ctx_lock:  # one worker opens it; the others wait for it
+            if self._ctx is None:
+                assert self._open is not None
+                self._ctx = self._open()
+                self.post_message(self.DatabaseOpened())
+            return self._ctx
+
+    def on_billing_app_database_opened(self, _: DatabaseOpened) -> None:
+        self._show_database()
+        self._start_scheduler_once()
+
+    def _show_database(self) -> None:
+        """The header's subtitle: the database (once known) and the user."""
+        if self._ctx is not None:
+            self.actor = self._ctx.actor
+            self.database_label = self._explicit_label or self._ctx.database_label
+        parts = [self.database_label, self.actor] if self.database_label else [self.actor]
+        self.sub_title = " · ".join(parts)
+
+    # --- after the first frame: loading data, the scheduler -------------------------------------
 
     def on_mount(self) -> None:
-        if self._scheduler_factory is not None:
+        self.call_after_refresh(self._first_frame_shown)
+
+    def after_first_frame(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once the first frame is on screen (now, if it is already).
+
+        Screens start their slow work here (the first of it opens the database), so that it does
+        not compete with drawing the first frame.
+        """
+        if self._after_first_frame is None:
+            callback()
+        else:
+            self._after_first_frame.append(callback)
+
+    def _first_frame_shown(self) -> None:
+        callback, self._on_first_frame = self._on_first_frame, None
+        if callback is not None:
+            callback()
+        waiting, self._after_first_frame = self._after_first_frame or [], None
+        for then in waiting:
+            then()
+        if self._ctx is not None:
+            self._start_scheduler_once()
+
+    def _start_scheduler_once(self) -> None:
+        """The scheduler starts once the context is open (it opens none itself, so a failure is reported once)."""
+        if self._scheduler_factory is not None and not self._scheduler_started:
+            self._scheduler_started = True
             self._start_scheduler()
 
     @work(thread=True, exclusive=True, group="scheduler", exit_on_error=False, description="Starting the scheduler")
@@ -91,9 +219,20 @@ class BillingApp(App[None]):
     # --- actions shared by keys and the command palette ------------------------------------
 
     async def action_go(self, mode: str) -> None:
-        """Show one of the main screens."""
-        if self.current_mode != mode:
-            await self.switch_mode(mode)
+        """Show one of the main screens (once the database is open: they read from it as they start)."""
+        if self.current_mode == mode:
+            return
+        if self._ctx is None:
+            self._go_when_open(mode)
+            return
+        await self.switch_mode(mode)
+
+    @work(thread=True, exclusive=True, group="go", exit_on_error=False, description="Opening the database")
+    def _go_when_open(self, mode: str) -> None:
+        """Open the database (or wait for the worker opening it), then show ``mode``; a failure is reported."""
+        self._open_context()
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self.action_go, mode)
 
     async def action_help(self) -> None:
         """Open the help screen listing every key."""
@@ -121,9 +260,11 @@ class BillingApp(App[None]):
         self.report_worker_failure(event.worker)
 
     def report_worker_failure(self, worker: Worker[object]) -> None:
-        """Tell the user why a background task failed; unexpected errors also go to crash.log."""
-        if worker.state is not WorkerState.ERROR:
+        """Tell the user why a background task failed, once; unexpected errors also go to crash.log."""
+        # A worker that fails at once is already in ERROR when its PENDING and RUNNING messages arrive.
+        if worker.state is not WorkerState.ERROR or worker in self._reported_workers:
             return
+        self._reported_workers.add(worker)
         error = worker.error
         if isinstance(error, BillingError):
             self.notify(error.message, title="Not done", severity="error", timeout=8)
@@ -138,19 +279,25 @@ class BillingApp(App[None]):
 
 
 def build_app(
-    ctx: ServiceContext,
+    source: ContextSource,
     *,
     database_label: str | None = None,
+    on_first_frame: Callable[[], None] | None = None,
     on_first_page: Callable[[], None] | None = None,
     run_scheduler: bool = False,
 ) -> BillingApp:
     """The one factory of the app, used by the CLI, the tests and the benchmark.
 
-    With ``run_scheduler`` the app runs the scheduled jobs if no other process on the database does.
+    ``source`` is an open ServiceContext, a database URL, or a function that opens the context;
+    the last two are opened in a worker after the first frame. ``on_first_frame`` is called once
+    the carts screen is on screen (empty, "Loading carts…"), ``on_first_page`` once it shows its
+    first page of data. With ``run_scheduler`` the app runs the scheduled jobs if no other
+    process on the database does.
     """
-    factory = None
-    if run_scheduler:
-        from billing_tui.jobs.scheduler import JobScheduler
-
-        factory = JobScheduler
-    return BillingApp(ctx, database_label=database_label, on_first_page=on_first_page, scheduler_factory=factory)
+    return BillingApp(
+        source,
+        database_label=database_label,
+        on_first_frame=on_first_frame,
+        on_first_page=on_first_page,
+        scheduler_factory=_job_scheduler if run_scheduler else None,
+    )

@@ -10,10 +10,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, NoReturn
+from functools import partial
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from billing_tui.crashlog import log_exception
 from billing_tui.domain.errors import BillingError, ValidationFailed
+
+if TYPE_CHECKING:
+    from billing_tui.services.context import ServiceContext
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -519,22 +523,43 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_tui(args: argparse.Namespace) -> int:
-    from billing_tui.services import demo
-
+def _open_for_app(args: argparse.Namespace) -> ServiceContext:
+    """The app's context, opened in its worker: settings, database and schema, and an empty demo filled."""
     ctx = _context(args, demo=args.demo)
-    if args.demo and demo.is_empty(ctx):
-        sys.stdout.write("Filling the demo database (first start only)…\n")
-        demo.fill_demo(ctx, history=True)
+    if args.demo:
+        from billing_tui.services import demo
+
+        if demo.is_empty(ctx):  # a demo file left empty by an interrupted first start
+            demo.fill_demo(ctx, history=True)
+    return ctx
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
     import logging
 
-    from billing_tui.app import build_app
-    from billing_tui.config import data_dir
+    from billing_tui.app import ContextSource, build_app
+    from billing_tui.paths import data_dir, demo_database_url
+    from billing_tui.storage.urls import describe_url, sqlite_file
 
+    # The URL, when it is known without reading the settings (which load pydantic): --db, or the demo file.
+    url = getattr(args, "db", None) or (demo_database_url() if args.demo else None)
+    demo_file = sqlite_file(url) if args.demo and url else None
+    source: ContextSource
+    if args.demo and not (demo_file is not None and demo_file.is_file() and demo_file.stat().st_size > 0):
+        # First start of the demo: fill it before the app starts (once; it takes a while).
+        from billing_tui.services import demo
+
+        source = ctx = _context(args, demo=True)
+        if demo.is_empty(ctx):
+            sys.stdout.write("Filling the demo database (first start only)…\n")
+            demo.fill_demo(ctx, history=True)
+    else:
+        # The settings, SQLAlchemy and the schema check load in the app's worker, after its first frame.
+        source = partial(_open_for_app, args)
     # The screen belongs to the app: logs (the scheduler's among them) go to a file.
     logging.basicConfig(filename=data_dir() / "billing-tui.log", level=logging.INFO,
                         format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
-    build_app(ctx, run_scheduler=True).run()
+    build_app(source, database_label=describe_url(url) if url else None, run_scheduler=True).run()
     return 0
 
 

@@ -1,32 +1,18 @@
-"""Settings read from the environment (prefix ``BILLING_``) and the paths the app uses."""
+"""Settings read from the environment (prefix ``BILLING_``); the paths are in billing_tui.paths (re-exported)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-APP_NAME = "billing-tui"
+from billing_tui.paths import (
+    APP_NAME,
+    data_dir,
+    default_database_url,
+    demo_database_url,
+)
 
-
-def data_dir() -> Path:
-    """The user's data directory for billing-tui (created on demand)."""
-    from platformdirs import user_data_path
-
-    path = user_data_path(APP_NAME, appauthor=False)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def default_database_url() -> str:
-    """The user's own database: a SQLite file in the data directory."""
-    return f"sqlite:///{data_dir() / 'billing.sqlite3'}"
-
-
-def demo_database_url() -> str:
-    """The demo database: a separate SQLite file, never the user's real one."""
-    return f"sqlite:///{data_dir() / 'demo.sqlite3'}"
+__all__ = ["APP_NAME", "Settings", "data_dir", "default_database_url", "demo_database_url"]
 
 
 class Settings(BaseSettings):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 def log_exception(error: BaseException | None) -> str:
     """Append ``error``'s traceback to crash.log and return the file's path for the message."""
-    from billing_tui.config import data_dir
+    from billing_tui.paths import data_dir
 
     path = data_dir() / "crash.log"
     with path.open("a", encoding="utf-8") as fh:

@@ -12,6 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from babel import Locale
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -76,11 +81,23 @@ def vat_summary(lines: Iterable[tuple[Decimal, Decimal]]) -> Totals:
     return Totals(net=net, vat=vat, gross=net + vat, vat_rows=rows)
 
 
-def format_money(amount: Decimal, currency: str = "EUR", locale: str = "it_IT") -> str:
-    """An amount for display, with the currency, in the given locale."""
-    from babel.numbers import format_currency
+@lru_cache(maxsize=32)
+def _currency_format(locale: str) -> tuple[Locale, Any]:
+    """The parsed locale and its standard currency pattern, looked up once per locale."""
+    from babel import Locale
 
-    return format_currency(amount, currency, locale=locale)
+    parsed = Locale.parse(locale)
+    return parsed, parsed.currency_formats["standard"]
+
+
+def format_money(amount: Decimal, currency: str = "EUR", locale: str = "it_IT") -> str:
+    """An amount for display, with the currency, in the given locale.
+
+    The same text as ``babel.numbers.format_currency(amount, currency, locale=locale)``, which
+    parses the locale again on every call; a list screen formats many amounts per page.
+    """
+    parsed, pattern = _currency_format(locale)
+    return pattern.apply(amount, parsed, currency=currency)  # type: ignore[no-any-return]
 
 
 def gross(row: VatRow) -> Decimal:

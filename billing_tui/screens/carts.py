@@ -1,20 +1,27 @@
-"""Carts, the start screen: every cart, filtered, searched, sorted and paged in SQL (S000.1, S000.3)."""
+"""Carts, the start screen: every cart, filtered, searched, sorted and paged in SQL (S000.1, S000.3).
+
+It is on screen before the database is open: its first page is loaded by a worker after the
+first frame, so this module imports no service that loads the database stack.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Static
-from textual.worker import get_current_worker
+from textual.widgets import DataTable, Header, Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from billing_tui.domain.carts import SORTS, STATUS_FILTERS
 from billing_tui.screens.base import BillingScreen
-from billing_tui.screens.format import day, money, state
-from billing_tui.services.carts import CartPage, CartQuery, list_carts
+from billing_tui.screens.format import day, money, plain, state
+from billing_tui.services.cart_views import CartPage, CartQuery
+from billing_tui.widgets.fixed_table import FixedWidthTable
+from billing_tui.widgets.footer import Footer
 
 SORT_LABELS = {"date_desc": "newest first", "date_asc": "oldest first", "total_desc": "highest total",
                "total_asc": "lowest total"}
@@ -22,11 +29,30 @@ STATUS_LABELS = {"all": "all carts", "confirmed": "confirmed", "unconfirmed": "n
                  "abandoned": "abandoned", "payment_failed": "payment failed"}
 
 
+def _cells(page: CartPage) -> list[tuple[Text, ...]]:
+    """The table cells of each cart on the page, in column order."""
+    return [
+        (
+            plain(str(row.number)),
+            plain(day(row.created_at)),
+            plain(row.customer_name),
+            money(row.total, row.currency),
+            state(row.status),
+            state(row.payment_method),
+            state(row.payment_state),
+            state(row.order_state),
+            state(row.invoice_state),
+        )
+        for row in page.rows
+    ]
+
+
 class CartsScreen(BillingScreen):
     """The list of every cart; Enter opens one."""
 
     TITLE = "Carts"
     PALETTE_GROUP = "Carts"
+    AUTO_FOCUS = "#carts-table"  # focus the list from the start, not the search field first and then the list
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search", id="carts.search", tooltip="Cart number or customer name"),
         Binding("f", "cycle_status", "Filter", id="carts.filter", tooltip="All, confirmed, not confirmed, ..."),
@@ -46,7 +72,7 @@ class CartsScreen(BillingScreen):
         with Horizontal(id="carts-bar", classes="toolbar"):
             yield Input(placeholder="Search cart no. or customer (/)", id="carts-search", compact=True)
             yield Static("", id="carts-filter", classes="toolbar-info")
-        table: DataTable[object] = DataTable(id="carts-table", cursor_type="row", zebra_stripes=True)
+        table = FixedWidthTable(id="carts-table", cursor_type="row", zebra_stripes=True)
         table.add_column("Cart", key="number", width=7)
         table.add_column("Date", key="date", width=10)
         table.add_column("Customer", key="customer", width=20)
@@ -61,38 +87,42 @@ class CartsScreen(BillingScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#carts-table", DataTable).focus()
+        self.query_one("#carts-table", DataTable).focus()  # (already, by AUTO_FOCUS, when the app has focus)
         self._describe()
-        self.load_page(self.query_state)
+        # After the first frame: the first load opens the database, which takes a while.
+        self.billing.after_first_frame(self._load_current)
 
     # --- loading ------------------------------------------------------------------------------
 
+    def _load_current(self) -> None:
+        self.load_page(self.query_state)
+
     @work(thread=True, exclusive=True, group="carts-page", exit_on_error=False, description="Loading carts")
     def load_page(self, query: CartQuery) -> None:
-        """Fetch one page in a thread; a newer request cancels this one's display."""
-        page = list_carts(self.billing.ctx, query)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_page, query, page)
+        """Fetch one page in a thread (the first one imports the database stack); a newer request cancels
+        this one's display."""
+        from billing_tui.services.carts import list_carts
 
-    def _show_page(self, query: CartQuery, page: CartPage) -> None:
+        page = list_carts(self.billing.ctx, query)
+        cells = _cells(page)  # formatted here too, not in the UI thread
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_page, query, page, cells)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # (BillingScreen's handler tells the user why; this one fixes the status line.)
+        if event.worker.group == "carts-page" and event.state is WorkerState.ERROR and self.page is None:
+            self.query_one("#carts-status", Static).update(
+                "Carts not loaded. Change the filter (f), the sort (s) or the search (/) to try again."
+            )
+
+    def _show_page(self, query: CartQuery, page: CartPage, cells: list[tuple[Text, ...]]) -> None:
         if query != self.query_state:
             return
         self.page = page
         table = self.query_one("#carts-table", DataTable)
         table.clear()
-        for row in page.rows:
-            table.add_row(
-                str(row.number),
-                day(row.created_at),
-                row.customer_name,
-                money(row.total, row.currency),
-                state(row.status),
-                state(row.payment_method),
-                state(row.payment_state),
-                state(row.order_state),
-                state(row.invoice_state),
-                key=str(row.number),
-            )
+        for row, row_cells in zip(page.rows, cells, strict=True):
+            table.add_row(*row_cells, key=str(row.number))
         status = self.query_one("#carts-status", Static)
         if not page.rows:
             status.update("No carts match. Change the filter (f) or the search (/).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from rich.text import Text
 from textual.markup import escape
@@ -36,13 +37,23 @@ STATE_STYLE = {
 SHORT = {"bank_transfer": "transfer", "payment_failed": "pay failed", "to_invoice": "to invoice", "not_due": "-"}
 
 
+def plain(value: str) -> Text:
+    """A table cell showing ``value`` as it is. A str cell is read as markup, which costs more and is wrong for
+    user data: "ACME [srl]" loses its "[srl]", and "[/x]" raises MarkupError, which ends the app."""
+    return Text(value, end="", no_wrap=True)
+
+
 def money(amount: Decimal, currency: str = "EUR") -> Text:
     """An amount, right-aligned, in Italian notation (1.234,56 €)."""
     return Text(format_money(amount, currency, "it_IT"), justify="right")
 
 
+@lru_cache(maxsize=256)
 def state(value: str) -> Text:
-    """A state word, coloured by what it means for the user."""
+    """A state word, coloured by what it means for the user.
+
+    One Text per state word, shared by every table cell showing it: do not modify the result.
+    """
     return Text(SHORT.get(value, value.replace("_", " ")), style=STATE_STYLE.get(value, ""))
 
 

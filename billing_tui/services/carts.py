@@ -28,50 +28,32 @@ from billing_tui.domain.carts import (
 )
 from billing_tui.domain.errors import NotFound, ValidationFailed
 from billing_tui.domain.money import vat_summary
+from billing_tui.services.cart_views import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    CartPage,
+    CartQuery,
+    CartRow,
+)
 from billing_tui.services.context import ServiceContext
 from billing_tui.storage.models import Cart, CartLine, Customer, Payment, utc
 from billing_tui.storage.search import contains_ci
 
-PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
-
-
-@dataclass(frozen=True)
-class CartQuery:
-    """What the carts list shows: a status filter, a search text, a sort and a page."""
-
-    status: str = "all"
-    search: str = ""
-    sort: str = "date_desc"
-    offset: int = 0
-    limit: int = PAGE_SIZE
-
-
-@dataclass(frozen=True)
-class CartRow:
-    """One row of the carts list."""
-
-    number: int
-    created_at: datetime
-    customer_id: int
-    customer_name: str
-    total: Decimal
-    currency: str
-    status: str
-    payment_method: str
-    payment_state: str
-    order_state: str
-    invoice_state: str
-
-
-@dataclass(frozen=True)
-class CartPage:
-    """A page of carts; ``has_more`` tells whether a next page exists (no full count on a million rows)."""
-
-    rows: tuple[CartRow, ...]
-    offset: int
-    limit: int
-    has_more: bool
+# The list's query and page are defined in cart_views, which the carts screen imports at startup
+# without the database stack; they are part of this module's API as well.
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "PAGE_SIZE",
+    "CartDetail",
+    "CartLineView",
+    "CartPage",
+    "CartQuery",
+    "CartRow",
+    "PaymentView",
+    "VatRowView",
+    "get_cart",
+    "list_carts",
+]
 
 
 @dataclass(frozen=True)
@@ -245,7 +227,7 @@ def _page_keys(session: Session, query: CartQuery, sqlite: bool) -> Subquery:
     return page.subquery("page_keys")
 
 
-def list_carts(ctx: ServiceContext, query: CartQuery = CartQuery()) -> CartPage:
+def list_carts(ctx: ServiceContext, query: CartQuery = CartQuery()) -> CartPage:  # noqa: B008 - frozen
     """One page of carts, filtered, searched and sorted in SQL."""
     errors = _check_query(query)
     if errors:

@@ -1,13 +1,20 @@
-"""What every service function needs: the database, the clock and who is acting."""
+"""What every service function needs: the database, the clock and who is acting.
+
+Importing this module is cheap (no SQLAlchemy): the app builds its first frame with it and
+opens the database later, in a worker, through :func:`open_context`.
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from billing_tui.domain.clock import Clock, SystemClock
-from billing_tui.storage.db import Database
+
+if TYPE_CHECKING:
+    from billing_tui.storage.db import Database
 
 
 def current_user() -> str:
@@ -39,7 +46,11 @@ def open_context(
     upgrade: bool = True,
     busy_timeout_ms: int = 30_000,
 ) -> ServiceContext:
-    """Open the database at ``url`` (creating or upgrading its schema) and build the service context."""
+    """Open the database at ``url`` (creating or upgrading its schema) and build the service context.
+
+    The first call imports the database stack (SQLAlchemy, SQLModel, the models): call it from a worker.
+    """
+    from billing_tui.storage.db import Database
     from billing_tui.storage.migrate import ensure_schema
 
     db = Database(url, busy_timeout_ms=busy_timeout_ms)

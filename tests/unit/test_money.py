@@ -115,6 +115,21 @@ def test_format_money_in_italian() -> None:
     assert "1.234,50" in text and "€" in text
 
 
+def test_format_money_writes_what_babel_format_currency_writes() -> None:
+    # format_money looks the locale's currency pattern up once; the text must stay babel's, to the byte.
+    import random
+
+    from babel.numbers import format_currency
+
+    rng = random.Random(7)
+    amounts = [D("0"), D("-0"), D("0.00"), D("-0.00"), D("0.005"), D("-0.005"), D("0.015"), D("1E+3"), D("-1"),
+               D("1234567.891"), D("-1234567.895"), D("999999999.99")]
+    amounts += [D(rng.randint(-10**9, 10**9)).scaleb(-rng.choice([0, 1, 2, 3])) for _ in range(300)]
+    for currency, locale in [("EUR", "it_IT"), ("RON", "ro_RO"), ("EUR", "en_GB"), ("JPY", "it_IT")]:
+        for amount in amounts:
+            assert format_money(amount, currency, locale) == format_currency(amount, currency, locale=locale), amount
+
+
 # --- the Fixed column type, on every backend ------------------------------------------------
 
 PRICES = ["0.10", "0.20", "0.30", "9.99", "10.00", "100.00", "1234567.89", "0.01", "0.00", "2.05", "19.90"]
