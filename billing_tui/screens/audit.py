@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
 from billing_tui.screens.base import BillingScreen
-from billing_tui.screens.format import moment
+from billing_tui.screens.format import moment, plain
 from billing_tui.services.audit import AuditRow
 from billing_tui.services.customers import customer_history, field_label
 
@@ -55,7 +55,7 @@ class AuditScreen(BillingScreen):
         table.clear()
         for row in rows:
             for key, (old, new) in row.changes.items():
-                table.add_row(moment(row.at), row.actor, field_label(key), _show(old), _show(new))
+                table.add_row(moment(row.at), plain(row.actor), field_label(key), plain(_show(old)), plain(_show(new)))
         self.query_one("#audit-status", Static).update(
             f"{len(rows)} change(s) recorded." if rows else "No change has been recorded for this customer."
         )

@@ -14,7 +14,7 @@ from textual.markup import escape
 from textual.widgets import DataTable, Footer, Header, Static
 
 from billing_tui.screens.base import BillingScreen
-from billing_tui.screens.format import day, moment, money, money_text, state_markup
+from billing_tui.screens.format import day, moment, money, money_text, plain, state_markup
 from billing_tui.services.carts import CartDetail, get_cart
 from billing_tui.services.invoices import (
     InvoiceDetail,
@@ -91,7 +91,7 @@ class CartDetailScreen(BillingScreen):
         table.clear()
         for ln in d.lines:
             table.add_row(
-                str(ln.position), ln.sku, ln.description, Text(f"{ln.quantity.normalize():f}", justify="right"),
+                str(ln.position), plain(ln.sku), plain(ln.description), Text(f"{ln.quantity.normalize():f}", justify="right"),
                 money(ln.unit_price, d.currency), Text(f"{ln.vat_rate.normalize():f}%", justify="right"),
                 money(ln.line_total, d.currency),
             )

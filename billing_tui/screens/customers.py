@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from billing_tui.domain.profile import CustomerType
+from billing_tui.screens.format import plain
 from billing_tui.screens.paged import PagedListScreen
 from billing_tui.services.customers import CustomerPage, list_customers
 
@@ -67,8 +68,8 @@ class CustomersScreen(PagedListScreen):
         table = self.query_one("#customers-table", DataTable)
         table.clear()
         for r in page.rows:
-            table.add_row(str(r.id), r.name, CustomerType(r.customer_type).label, r.country,
-                          r.vat_number or r.fiscal_code or "", r.email, key=str(r.id))
+            table.add_row(str(r.id), plain(r.name), CustomerType(r.customer_type).label, r.country,
+                          plain(r.vat_number or r.fiscal_code or ""), plain(r.email), key=str(r.id))
         status = self.query_one("#customers-status", Static)
         if not page.rows:
             status.update("No customer matches the search.")

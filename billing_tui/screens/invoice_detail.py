@@ -14,7 +14,7 @@ from textual.markup import escape
 from textual.widgets import DataTable, Footer, Header, Static
 
 from billing_tui.screens.base import BillingScreen
-from billing_tui.screens.format import day, moment, money, money_text, state_markup
+from billing_tui.screens.format import day, moment, money, money_text, plain, state_markup
 from billing_tui.services import invoices as invoice_service
 from billing_tui.services.invoices import InvoiceDetail
 
@@ -96,7 +96,7 @@ class InvoiceDetailScreen(BillingScreen):
         table = self.query_one("#invoice-lines", DataTable)
         table.clear()
         for ln in doc.lines:
-            table.add_row(str(ln.position), ln.description, Text(f"{ln.quantity.normalize():f}", justify="right"),
+            table.add_row(str(ln.position), plain(ln.description), Text(f"{ln.quantity.normalize():f}", justify="right"),
                           money(ln.unit_price, cur), Text(f"{ln.vat_rate.normalize():f}%", justify="right"),
                           money(ln.line_total, cur))
         totals = [f"VAT {r.rate.normalize():f}%:  taxable {money_text(r.taxable, cur)}  VAT {money_text(r.vat, cur)}"

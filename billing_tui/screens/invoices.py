@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from billing_tui.screens.paged import PagedListScreen
-from billing_tui.screens.format import day, money, state
+from billing_tui.screens.format import day, money, plain, state
 from billing_tui.services.invoices import KINDS, STATUSES, InvoicePage, list_invoices
 
 KIND_LABELS = {"all": "all kinds", "invoice": "invoices", "cancellation": "cancellations", "credit_note": "credit notes"}
@@ -89,7 +89,7 @@ class InvoicesScreen(PagedListScreen):
         table = self.query_one("#invoices-table", DataTable)
         table.clear()
         for r in page.rows:
-            table.add_row(r.number, day(r.issue_date), KIND_SHORT.get(r.kind, r.kind), r.customer_name,
+            table.add_row(plain(r.number), day(r.issue_date), KIND_SHORT.get(r.kind, r.kind), plain(r.customer_name),
                           money(r.total, r.currency), state(r.status), state(r.mail_status), key=r.number)
         status = self.query_one("#invoices-status", Static)
         if not page.rows:

@@ -11,7 +11,7 @@ from textual.markup import escape
 from textual.widgets import DataTable, Footer, Header, Static
 
 from billing_tui.screens.base import BillingScreen
-from billing_tui.screens.format import moment, state
+from billing_tui.screens.format import moment, plain, state
 from billing_tui.services import jobs as job_service
 
 
@@ -68,11 +68,11 @@ class JobsScreen(BillingScreen):
         for u in upcoming:
             last = u.last_run  # type: ignore[attr-defined]
             table.add_row(u.title, _every(u.every), "now" if u.due_now else moment(u.next_due_at),  # type: ignore[attr-defined]
-                          f"{last.status}: {last.result or ''}" if last else "never")
+                          plain(f"{last.status}: {last.result or ''}") if last else "never")
         runs = self.query_one("#jobs-recent", DataTable)
         runs.clear()
         for r in recent:
-            runs.add_row(moment(r.started_at), r.title, state(r.status), r.result or "", r.runner)  # type: ignore[attr-defined]
+            runs.add_row(moment(r.started_at), r.title, state(r.status), plain(r.result or ""), plain(r.runner))  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=True, group="jobs-run", exit_on_error=False, description="Running due jobs")
     def action_run_due(self) -> None:

@@ -126,3 +126,20 @@ async def test_escape_with_unsaved_changes_asks_first(app) -> None:  # type: ign
         await settle(pilot)
         assert isinstance(app.screen, CustomersScreen)
     assert customers_service.get_customer(app.ctx, cid).profile == before.profile
+
+
+async def test_names_with_brackets_are_shown_as_typed(app) -> None:  # type: ignore[no-untyped-def]
+    """A name is data, not markup: "[srl]" stays, "[/x]" does not end the app."""
+    cid = _first_italian_company(app.ctx)
+    customers_service.update_customer(app.ctx, cid, {"name": "ACME [srl] [/x]"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        table = app.screen.query_one("#customers-table", DataTable)
+        names = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert "ACME [srl] [/x]" in names
+        await pilot.press("f5", "slash", *"ACME")
+        await settle(pilot)
+        invoices = app.screen.query_one("#invoices-table", DataTable)
+        assert invoices.row_count and str(invoices.get_row_at(0)[3]) == "ACME [srl] [/x]"
