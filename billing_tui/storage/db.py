@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
 from billing_tui.domain.errors import DatabaseUnavailable
+from billing_tui.storage.urls import describe_url
 
 WRITE_OPTION = "billing_write"
 
@@ -66,19 +67,6 @@ def _install_sqlite_behaviour(engine: Engine, busy_timeout_ms: int) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
-
-
-def describe_url(url: str) -> str:
-    """A short, password-free description of a database URL for the header and messages."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return url
-    if parsed.get_backend_name() == "sqlite":
-        path = parsed.database or ":memory:"
-        home = str(Path.home())
-        return "sqlite:" + (("~" + path[len(home):]) if path.startswith(home) else path)
-    return parsed.render_as_string(hide_password=True)
 
 
 class Database:

@@ -1,8 +1,7 @@
 """Database URLs read without SQLAlchemy: the header's label and the SQLite file, cheap enough for startup.
 
-The parsing follows ``sqlalchemy.engine.make_url`` and the label ``storage.db.describe_url``
-(a unit test holds the two together), so the app can show which database it is opening
-before it has imported the database stack.
+The parsing follows ``sqlalchemy.engine.make_url`` (tests/unit/test_database_urls.py holds the two
+together), so the app can show which database it is opening before it has imported the database stack.
 """
 
 from __future__ import annotations
