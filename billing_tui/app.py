@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
+from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
@@ -22,6 +23,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from billing_tui.commands import BillingCommands
 from billing_tui.crashlog import log_exception
+from billing_tui.domain.clock import SystemClock
 from billing_tui.domain.errors import BillingError
 from billing_tui.screens.carts import CartsScreen
 from billing_tui.services.context import ServiceContext, current_user, open_context
@@ -141,6 +143,15 @@ class BillingApp(App[None]):
         """
         ctx = self._ctx
         return ctx if ctx is not None else self._open_context()
+
+    def today(self) -> date:
+        """Today by the services' clock, for the screen thread: never opens the database to find out.
+
+        Until the context is open, the system clock stands in (the clock an opened context has, except in tests,
+        which pass an open context with their fixed clock).
+        """
+        ctx = self._ctx
+        return (ctx.clock if ctx is not None else SystemClock()).now().date()
 
     @property
     def context_is_open(self) -> bool:

@@ -147,7 +147,7 @@ class CartDetailScreen(BillingScreen):
 
         if self.detail is None:
             return
-        on = await self.app.push_screen_wait(IssueInvoiceDialog(self.detail, self.billing.ctx.clock.now().date()))
+        on = await self.app.push_screen_wait(IssueInvoiceDialog(self.detail, self.billing.today()))
         if on is not None:
             self._issue(on)
 

@@ -112,7 +112,7 @@ class InvoicesScreen(PagedListScreen):
         self.reload()
 
     def action_cycle_year(self) -> None:
-        this_year = self.billing.ctx.clock.now().year
+        this_year = self.billing.today().year
         options: list[int | None] = [None, this_year, this_year - 1, this_year - 2]
         self.year = options[(options.index(self.year) + 1) % len(options)] if self.year in options else None
         self.page_offset = 0

@@ -62,7 +62,7 @@ class NumberRanges(Vertical):
                 yield Static("", classes="nr-note", id=f"nr-note-{kind.value}")
 
     def on_mount(self) -> None:
-        self.year = self.billing.ctx.clock.now().year
+        self.year = self.billing.today().year
         self.load(self.year)
 
     @work(thread=True, exclusive=True, group="number-ranges", exit_on_error=False, description="Loading ranges")
