@@ -14,7 +14,8 @@ from textual.widgets import Static
 
 def _key_name(key: str) -> str:
     """A binding's key as printed on a keyboard: ``ctrl+s`` → ``Ctrl+S``, ``f2`` → ``F2``."""
-    names = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter", "tab": "Tab"}
+    names = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter", "tab": "Tab", "pageup": "PgUp",
+             "pagedown": "PgDn", "left_square_bracket": "[", "right_square_bracket": "]"}
 
     def one(k: str) -> str:
         k = k.strip()
@@ -50,8 +51,14 @@ class HelpScreen(ModalScreen[None]):
         from billing_tui.screens.audit import AuditScreen
         from billing_tui.screens.cart_detail import CartDetailScreen
         from billing_tui.screens.carts import CartsScreen
+        from billing_tui.screens.confirm import ConfirmScreen
+        from billing_tui.screens.credit_note import CreditNoteDialog
         from billing_tui.screens.customer_form import CustomerFormScreen
         from billing_tui.screens.customers import CustomersScreen
+        from billing_tui.screens.invoice_detail import InvoiceDetailScreen
+        from billing_tui.screens.invoices import InvoicesScreen
+        from billing_tui.screens.issue_invoice import IssueInvoiceDialog
+        from billing_tui.screens.jobs import JobsScreen
         from billing_tui.screens.settings import SettingsScreen
 
         sections = [
@@ -62,6 +69,12 @@ class HelpScreen(ModalScreen[None]):
             ("Billing profile", CustomerFormScreen.BINDINGS + [Binding("tab", "", "Next field (Shift+Tab: previous)")]),
             ("Customer history", AuditScreen.BINDINGS),
             ("Settings (F4)", SettingsScreen.BINDINGS),
+            ("Invoices (F5)", InvoicesScreen.BINDINGS + [Binding("enter", "", "Open the document")]),
+            ("Invoice", InvoiceDetailScreen.BINDINGS),
+            ("Issue-invoice and credit-note dialogs", IssueInvoiceDialog.BINDINGS
+             + [b for b in CreditNoteDialog.BINDINGS if isinstance(b, Binding) and b.key == "ctrl+s"]),
+            ("Questions (cancel, discard…)", ConfirmScreen.BINDINGS),
+            ("Jobs (F6)", JobsScreen.BINDINGS),
         ]
         lines = ["[b]billing-tui keys[/b]", ""]
         for title, bindings in sections:

@@ -36,7 +36,8 @@ async def test_help_lists_every_screen_and_closes(app) -> None:  # type: ignore[
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-text", Static).render())
-        for expected in ("Carts (F2)", "Customers (F3)", "Settings (F4)", "Ctrl+S", "Filter", "F7"):
+        for expected in ("Carts (F2)", "Customers (F3)", "Settings (F4)", "Invoices (F5)", "Jobs (F6)", "Ctrl+S",
+                         "Filter", "F7", "Cancel invoice", "Credit note", "PgDn", "Issue invoice"):
             assert expected in text
         await pilot.press("escape")
         await pilot.pause()
