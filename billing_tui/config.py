@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from billing_tui.paths import (
@@ -27,6 +27,15 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         default=30_000,
         description="How long a SQLite writer waits for another writer before giving up.",
+    )
+    stripe_api_key: SecretStr | None = Field(
+        default=None,
+        description="Stripe secret key (sk_live_... or sk_test_...); Stripe is off without it. Never displayed.",
+    )
+    stripe_api_base: str | None = Field(
+        default=None,
+        description="Base URL of the Stripe API, for testing against a local server (e.g. localstripe); "
+        "Stripe's own when unset.",
     )
 
     def resolved_database_url(self, override: str | None = None) -> str:

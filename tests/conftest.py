@@ -16,7 +16,7 @@ import pytest
 
 from billing_tui.domain.clock import FixedClock
 
-pytest_plugins = ["tests.smtp_server"]  # the smtp and smtp_down fixtures
+pytest_plugins = ["tests.smtp_server", "tests.stripe_server"]  # the smtp, smtp_down and stripe_server fixtures
 
 PG_URL = os.environ.get("BILLING_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
