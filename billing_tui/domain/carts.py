@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from billing_tui.domain.orders import OrderState  # noqa: F401  (the order behind a confirmed cart)
+
 
 class CartStatus(StrEnum):
     """Where the customer got to with the cart."""
@@ -38,22 +40,12 @@ class PaymentState(StrEnum):
     REFUNDED = "refunded"
 
 
-class OrderState(StrEnum):
-    """The order behind a confirmed cart; ``none`` while the cart is not confirmed."""
-
-    NONE = "none"
-    NEW = "new"
-    PROCESSING = "processing"
-    SHIPPED = "shipped"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-
-
 class InvoiceState(StrEnum):
     """Whether the cart's invoice has been issued (S000.3)."""
 
     NOT_DUE = "not_due"  # nothing to invoice yet: not confirmed or not paid
     TO_INVOICE = "to_invoice"  # paid, waiting for the invoicing run (S000.2: within 72 h)
+    IN_PARTS = "in_parts"  # billed in parts: partial, advance or instalment invoices, then a final one (S003)
     ISSUED = "issued"
     CANCELLED = "cancelled"
 

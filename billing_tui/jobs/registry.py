@@ -77,5 +77,13 @@ def relay_outbox_job(ctx: ServiceContext, now: datetime) -> str:
     return f"{outcome.sent} sent, {outcome.failed} failed, {outcome.retry_later} to retry later"
 
 
+def issue_due_instalments_job(ctx: ServiceContext, now: datetime) -> str:
+    """Issue the order instalments due as of ``now``, each once (the instalment row keeps its invoice)."""
+    from billing_tui.services.orders import issue_due_instalments
+
+    return str(issue_due_instalments(ctx))
+
+
 register(JobSpec("auto_invoice", "Issue due invoices", timedelta(minutes=15), issue_due_invoices_job))
 register(JobSpec("mail_relay", "Send queued mail", timedelta(minutes=1), relay_outbox_job))
+register(JobSpec("instalments", "Issue scheduled instalments", timedelta(hours=1), issue_due_instalments_job))

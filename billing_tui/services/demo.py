@@ -266,7 +266,7 @@ def _carts(rng: random.Random, count: int, now: datetime, customer_ids: list[int
                 paid_at = created + timedelta(days=rng.randrange(1, 4), hours=rng.randrange(9, 17))
                 paid_at = min(paid_at, now - timedelta(minutes=5))
             if paid_at is None:
-                payment_state, order_state = PaymentState.PENDING, OrderState.NEW
+                payment_state, order_state = PaymentState.PENDING, OrderState.DRAFT
                 payments.append({"cart_id": cart_id, "method": method, "amount": totals.gross, "state": "pending",
                                  "created_at": created + timedelta(minutes=5), "credited_at": None,
                                  "reference": f"BON-{cart_id:08d}"})
@@ -274,7 +274,7 @@ def _carts(rng: random.Random, count: int, now: datetime, customer_ids: list[int
                 payment_state, invoice_state = PaymentState.PAID, InvoiceState.TO_INVOICE
                 days = (now - paid_at).days
                 order_state = (OrderState.COMPLETED if days > 20 else OrderState.SHIPPED if days > 7
-                               else OrderState.PROCESSING if days > 1 else OrderState.NEW)
+                               else OrderState.IN_PROGRESS if days > 1 else OrderState.DRAFT)
                 if rng.random() < 0.03:
                     order_state, invoice_state = OrderState.CANCELLED, InvoiceState.NOT_DUE
                     payment_state = PaymentState.REFUNDED

@@ -172,6 +172,7 @@ def _document_of(inv: Invoice, lines: list[DocumentLine], vat_rows: tuple[VatRow
         split_payment=inv.split_payment, paid=inv.paid, cart_number=cart_number,
         refers_to=related.number if related else None, refers_to_date=related.issue_date if related else None,
         reason=inv.reason or "",
+        notes=tuple((inv.notes or "").splitlines()),
     )
 
 
@@ -199,7 +200,8 @@ def _check_date(session: Session, ctx: ServiceContext, kind: DocumentKind, on: d
 def _store(session: Session, ctx: ServiceContext, *, kind: DocumentKind, on: date, due: date | None,
            customer_snapshot: Party, seller_snapshot: Party, language: str, currency: str, payment_method: str,
            paid: bool, split_payment: bool, lines: list[DocumentLine], vat_rows: tuple[VatRow, ...],
-           cart: Cart | None, customer_id: int, related: Invoice | None, reason: str | None) -> Invoice:
+           cart: Cart | None, customer_id: int, related: Invoice | None, reason: str | None,
+           order_role: str | None = None, notes: tuple[str, ...] = ()) -> Invoice:
     """Number, store, render and queue one document inside the caller's transaction."""
     net = sum((r.taxable for r in vat_rows), ZERO)
     vat = sum((r.vat for r in vat_rows), ZERO)
@@ -217,7 +219,7 @@ def _store(session: Session, ctx: ServiceContext, *, kind: DocumentKind, on: dat
                   seller_snapshot=_party_json(seller_snapshot), language=language, currency=currency,
                   payment_method=payment_method, paid=paid, split_payment=split_payment, net=net, vat=vat,
                   total=total, amount_due=amount_due, reason=reason, created_by=ctx.actor, created_at=now,
-                  issued_at=now)
+                  issued_at=now, order_role=order_role, notes="\n".join(notes) or None)
     session.add(inv)
     session.flush()
     session.execute(insert(InvoiceLine), [
@@ -267,6 +269,9 @@ def _issue_for_cart(session: Session, ctx: ServiceContext, cart: Cart, on: date)
                              "an invoice is issued once the money is credited (S000.2).")
     if cart.order_state == "cancelled":
         raise InvoiceRefused(f"The order of cart {cart.number} was cancelled; it is not invoiced.")
+    if cart.invoice_state == InvoiceState.IN_PARTS.value:
+        raise InvoiceRefused(f"Order {cart.number} is billed in parts (partial, advance or instalment invoices); "
+                             "bill what is left with its final invoice (Orders).")
     existing = session.scalar(select(Invoice.number).where(col(Invoice.cart_id) == cart.id,
                                                            col(Invoice.kind) == "invoice"))
     if existing:
@@ -401,6 +406,9 @@ def _cancel_refusal(session: Session, inv: Invoice) -> str | None:
         return f"{inv.number} is a {inv.kind.replace('_', ' ')}; only an invoice can be cancelled."
     if inv.status == "cancelled":
         return f"Invoice {inv.number} is already cancelled."
+    if inv.order_role is not None:
+        return (f"Invoice {inv.number} bills an order in parts ({inv.order_role}); the order's other invoices "
+                "refer to it, so correct it with a credit note instead of cancelling it.")
     if _credited(session, inv) > ZERO:
         return (f"Invoice {inv.number} already has credit notes; credit the rest with another credit note "
                 "instead of cancelling it.")

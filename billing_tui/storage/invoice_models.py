@@ -54,9 +54,17 @@ class Invoice(SQLModel, table=True):
             "uq_invoice_one_per_cart",
             "cart_id",
             unique=True,
-            sqlite_where=text("kind = 'invoice' AND cart_id IS NOT NULL"),
-            postgresql_where=text("kind = 'invoice' AND cart_id IS NOT NULL"),
+            sqlite_where=text("kind = 'invoice' AND cart_id IS NOT NULL AND order_role IS NULL"),
+            postgresql_where=text("kind = 'invoice' AND cart_id IS NOT NULL AND order_role IS NULL"),
         ),
+        Index(
+            "uq_invoice_one_final_per_order",
+            "cart_id",
+            unique=True,
+            sqlite_where=text("order_role = 'final'"),
+            postgresql_where=text("order_role = 'final'"),
+        ),
+        Index("ix_invoice_order", "cart_id", "order_role"),
         Index("ix_invoice_issue_date", "issue_date", "id"),
         Index("ix_invoice_customer", "customer_id", "issue_date"),
         Index("ix_invoice_related", "related_id"),
@@ -71,6 +79,8 @@ class Invoice(SQLModel, table=True):
     issue_date: date = Field(sa_column=Column(Date, nullable=False))
     due_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     cart_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("cart.id"), nullable=True))
+    order_role: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    """How an invoice bills its order in parts: partial | advance | instalment | final; None for a whole cart."""
     customer_id: int = Field(sa_column=Column(Integer, ForeignKey("customer.id"), nullable=False))
     related_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("invoice.id"), nullable=True))
     customer_snapshot: str = Field(sa_column=Column(Text, nullable=False))  # JSON of the billing profile
@@ -85,9 +95,33 @@ class Invoice(SQLModel, table=True):
     total: Decimal = Field(sa_column=money_column())
     amount_due: Decimal = Field(sa_column=money_column())
     reason: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
+    notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # printed notes, one per line
     created_by: str = Field(sa_column=Column(String(100), nullable=False))
     created_at: datetime = Field(sa_column=_ts())
     issued_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class OrderInstalment(SQLModel, table=True):
+    """One instalment of an order's plan (S003.5): its date and amount, then the invoice that billed it."""
+
+    __tablename__ = "order_instalment"
+    __table_args__ = (
+        UniqueConstraint("cart_id", "seq", name="uq_order_instalment_seq"),
+        Index("ix_order_instalment_due", "status", "due_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    cart_id: int = Field(sa_column=Column(Integer, ForeignKey("cart.id"), nullable=False))
+    seq: int = Field(sa_column=Column(Integer, nullable=False))
+    count: int = Field(sa_column=Column(Integer, nullable=False))
+    every: str = Field(sa_column=Column(String(16), nullable=False))
+    due_date: date = Field(sa_column=Column(Date, nullable=False))
+    amount: Decimal = Field(sa_column=money_column())
+    rows: str = Field(sa_column=Column(Text, nullable=False))  # JSON [[rate, taxable, vat], ...]
+    status: str = Field(sa_column=Column(String(16), nullable=False))  # planned | issued
+    invoice_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("invoice.id"), nullable=True))
+    created_at: datetime = Field(sa_column=_ts())
+    created_by: str = Field(sa_column=Column(String(100), nullable=False))
 
 
 class InvoiceLine(SQLModel, table=True):

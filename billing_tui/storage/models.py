@@ -120,6 +120,8 @@ class CartLine(SQLModel, table=True):
     unit_price: Decimal = Field(sa_column=money_column())
     vat_rate: Decimal = Field(sa_column=Column(Fixed(2, 5), nullable=False))
     line_total: Decimal = Field(sa_column=money_column())
+    invoice_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("invoice.id"), nullable=True))
+    """The invoice that billed this line (a partial or final invoice): the line is then locked (S003.1)."""
 
 
 class Payment(SQLModel, table=True):
