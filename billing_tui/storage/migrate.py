@@ -10,7 +10,7 @@ from billing_tui.storage.db import WRITE_OPTION, Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions; a test checks it against Alembic's own view.
-HEAD = "0003_orders"
+HEAD = "0004_account"
 # Any constant shared by every billing-tui process; serializes upgrades on PostgreSQL.
 _PG_MIGRATION_LOCK = 74_191_001
 

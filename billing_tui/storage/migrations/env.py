@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import billing_tui.storage.invoice_models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import billing_tui.storage.account_models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import billing_tui.storage.invoice_models  # noqa: F401
 import billing_tui.storage.models  # noqa: F401
 
 connection = context.config.attributes["connection"]
