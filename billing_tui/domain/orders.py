@@ -82,21 +82,30 @@ TRANSITIONS: dict[tuple[OrderState, OrderAction], OrderState] = {
 }
 
 
-def _instead(state: OrderState) -> str:
-    """What can be done with an order in this state, for refusal messages."""
-    options = [a.label for (s, a) in TRANSITIONS if s is state]
-    return ("You can " + ", ".join(options[:-1]) + (" or " if len(options) > 1 else "") + options[-1] + "."
-            if options else "Nothing more can be done with it.")
+#: What can still be done with an order in a state that allows no action: never a dead end.
+DEAD_ENDS = {
+    S.NONE: "You can bill it once the customer confirms it, or create an order for the customer.",
+    S.COMPLETED: "You can correct its invoices with credit notes (Invoices, F5).",
+    S.CANCELLED: "You can create a new order for the customer.",
+}
+
+
+def _instead(state: OrderState, invoiced: bool = False) -> str:
+    """What can be done with an order in this state, for refusal messages (not cancelling it once invoiced)."""
+    options = [a.label for (s, a) in TRANSITIONS if s is state and not (invoiced and a is A.CANCEL)]
+    if not options:
+        return DEAD_ENDS[state]
+    return "You can " + ", ".join(options[:-1]) + (" or " if len(options) > 1 else "") + options[-1] + "."
 
 
 def refusal(state: OrderState | str, action: OrderAction | str, *, invoiced: bool = False) -> str | None:
     """None when ``action`` is allowed on an order in ``state``; else why not and what to do instead."""
     state, action = OrderState(state), OrderAction(action)
     if state is S.NONE:
-        return "This cart is not confirmed, so it is not an order yet: nothing can be billed on it."
+        return f"This cart is not confirmed, so it is not an order yet: nothing can be billed on it. {_instead(state)}"
     if action is A.CANCEL and invoiced:
-        return ("The order already has invoices, so it cannot be cancelled: cancel or credit its invoices "
-                "first (Invoices, F5).")
+        return ("The order already has invoices, so it cannot be cancelled (cancelling an order never cancels its "
+                "invoices, S004.11). You can cancel its invoice or correct it with a credit note (Invoices, F5).")
     if (state, action) in TRANSITIONS:
         return None
     why = {
@@ -119,7 +128,7 @@ def refusal(state: OrderState | str, action: OrderAction | str, *, invoiced: boo
     elif state is S.CANCELLED:
         why = "it is cancelled."
     reason = why or f"that is not possible for a {state.label} order."
-    return f"You cannot {action.label} now: {reason} {_instead(state)}"
+    return f"You cannot {action.label} now: {reason} {_instead(state, invoiced)}"
 
 
 def next_state(state: OrderState | str, action: OrderAction | str, *, invoiced: bool = False) -> OrderState:
