@@ -39,6 +39,8 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("smtp_user", "SMTP user", "", kind="text"),
     SettingSpec("smtp_password", "SMTP password", "", kind="secret"),
     SettingSpec("mail_from", "Sender address", "", kind="text"),
+    SettingSpec("credit_overdraft", "Prepaid credit below zero", "refuse", kind="choice", choices=("refuse", "allow"),
+                help="refuse: a consumption above the credit left is not recorded; allow: recorded, flagged overdraft"),
 )
 SPEC_BY_KEY = {s.key: s for s in SPECS}
 
