@@ -26,6 +26,7 @@ def _actions(parser: argparse.ArgumentParser) -> Any:
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add the account commands to the top-level subparsers ``sub`` (``common`` gives --db and --json)."""
     _subscription_parsers(sub, common)
+    _card_parsers(sub, common)
 
 
 # --- subscriptions (S000.6) -----------------------------------------------------------------------
@@ -95,7 +96,60 @@ def cmd_subscriptions(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- saved cards (S000.7) -------------------------------------------------------------------------
+
+def _card_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``cards list|set-default|delete|record-payment``."""
+    cards = _actions(sub.add_parser("cards", help="saved cards on Stripe: list, set the default, delete"))
+    c_list = cards.add_parser("list", parents=[common], help="a customer's saved cards, the default first")
+    c_list.add_argument("--customer", type=int, required=True, metavar="ID")
+    for name, text in (("set-default", "make a saved card the one renewals charge"),
+                       ("delete", "delete (detach) a saved card on Stripe")):
+        parser = cards.add_parser(name, parents=[common], help=text)
+        parser.add_argument("--customer", type=int, required=True, metavar="ID")
+        parser.add_argument("card", metavar="CARD", help="the card's id (pm_...) or its last four digits")
+    c_pay = cards.add_parser("record-payment", parents=[common],
+                             help="record a cart paid by card through Stripe; saves the card (default if none)")
+    c_pay.add_argument("--cart", required=True, metavar="NUMBER")
+    c_pay.add_argument("payment_intent", metavar="PAYMENT_INTENT", help="the Stripe PaymentIntent id (pi_...)")
+
+
+def cmd_cards(args: argparse.Namespace) -> int:
+    """``billing-tui cards ...``: brand, last four digits and expiry only, never a card number."""
+    from billing_tui.cli import _context, _print_json, _say, _table
+    from billing_tui.services import cards
+
+    ctx = _context(args)
+    as_json = getattr(args, "json", False)
+    if args.action == "record-payment":
+        paid = cards.record_card_payment(ctx, args.cart, args.payment_intent)
+        _print_json(paid) if as_json else _say(paid.message)
+        return 0
+    if args.action == "list":
+        view = cards.list_cards(ctx, args.customer)
+    else:
+        change = (cards.set_default_card if args.action == "set-default" else cards.delete_card)(
+            ctx, args.customer, args.card)
+        if as_json:
+            _print_json(change)
+            return 0
+        _say(change.message)
+        view = change.cards
+    if as_json:
+        _print_json(view)
+        return 0
+    _say(f"{view.customer_name} (customer {view.customer_id})")
+    if view.cards:
+        _say(_table(("CARD", "BRAND", "LAST4", "EXPIRES", "DEFAULT", "NOTE"), [
+            (c.id, c.brand, c.last4, c.expiry, "yes" if c.is_default else "",
+             "expired" if c.expired else "expires soon" if c.expiring else "") for c in view.cards]))
+    if view.notice:
+        _say(view.notice)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "subscriptions": cmd_subscriptions,
+    "cards": cmd_cards,
 }
 """Top-level command → handler, merged into ``cli.COMMANDS``."""
