@@ -1,4 +1,5 @@
-"""The demo business: Italian and Romanian customers of every type, products, and carts in every state.
+"""The demo business: Italian and Romanian customers of every type, products, carts in every state,
+and (with its history) staff-created orders in every order state, billed in parts.
 
 Deterministic: the same seed and the same "as of" day give the same data. Rows are
 inserted in bulk so that ``--carts 1000000`` (the benchmark) takes seconds, not hours.
@@ -7,10 +8,11 @@ inserted in bulk so that ``--carts 1000000`` (the benchmark) takes seconds, not 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy import func, insert, select, text
 
@@ -23,6 +25,7 @@ from billing_tui.domain.carts import (
 )
 from billing_tui.domain.errors import BillingError
 from billing_tui.domain.money import line_total, vat_summary
+from billing_tui.domain.orders import instalment_dates
 from billing_tui.services.context import ServiceContext
 from billing_tui.storage.models import (
     Cart,
@@ -107,6 +110,7 @@ class DemoSummary:
     seed: int
     as_of: date
     invoices: int = 0
+    orders: int = 0  # staff-created orders (with the history only)
 
 
 # --- valid identifiers, built with python-stdnum's check-digit functions -------------------
@@ -304,7 +308,10 @@ def fill_demo(ctx: ServiceContext, *, carts: int = 400, seed: int = 7, as_of: da
 
     With ``history``, the past is replayed through the real services: paid carts get their
     invoices on the day after payment (within 72 hours, S000.2), a few are cancelled or
-    credited, and their mail is delivered, so every invoice screen has something to show.
+    credited, and their mail is delivered, so every invoice screen has something to show;
+    and staff create orders for customers over the last weeks and bill them in parts, leaving
+    one in every order state (see ``STAFF_ORDERS``), so each billing wizard can be tried at once.
+    Without it the demo holds exactly ``carts`` carts, as generated.
     """
     if carts < 0 or carts > 5_000_000:
         raise BillingError("--carts must be between 0 and 5000000")
@@ -368,9 +375,121 @@ def fill_demo(ctx: ServiceContext, *, carts: int = 400, seed: int = 7, as_of: da
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
                 ))
-    issued = _replay_history(ctx, now, random.Random(seed + 1)) if history else 0
+    issued = n_orders = 0
+    if history:
+        staff = _StaffOrders(now, {str(r["name"]): int(r["id"]) for r in customer_rows})  # type: ignore[call-overload]
+        issued = _replay_history(ctx, now, random.Random(seed + 1), staff.steps) + len(staff.invoices)
+        n_orders = len(staff.numbers)
     return DemoSummary(customers=len(customer_rows), products=len(product_rows), carts=carts,
-                       lines=n_lines, payments=n_payments, seed=seed, as_of=day, invoices=issued)
+                       lines=n_lines, payments=n_payments, seed=seed, as_of=day, invoices=issued, orders=n_orders)
+
+
+# --- the staff's orders, billed in parts (S003) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Step:
+    """One thing a person (or the scheduler) did at a moment of the demo's past."""
+
+    at: datetime
+    run: Callable[[ServiceContext], object]
+
+
+#: The staff's orders: what each shows, its customer, when it was created (days before the "as of" day),
+#: its lines (SKU, quantity), and what was done to it later: (days before, hour, action, arguments).
+STAFF_ORDERS: tuple[tuple[str, str, int, tuple[tuple[str, int], ...], tuple[tuple[int, int, str, dict], ...]], ...] = (
+    ("completed: an instalment plan, two instalments issued, two scheduled", "Agenzia Viaggi Ricci S.r.l.", 50,
+     (("LP-YEAR", 5), ("SETUP-HOUR", 10), ("SMS-CREDIT-200", 2)),
+     ((47, 16, "ship", {}), (45, 10, "instalments", {"count": 4, "every": "month"}))),
+    ("completed: a final invoice deducting an advance", "Studio Legale Romano", 46,
+     (("SETUP-HOUR", 20), ("LP-YEAR", 1)),
+     ((45, 11, "advance", {"percent": "50"}), (31, 15, "ship", {}), (29, 10, "final", {}))),
+    ("completed: a final invoice listing a partial one", "Ottica Gialli S.r.l.", 40,
+     (("CAL-2027", 200), ("STICKER-10", 100)),
+     ((38, 12, "partial", {}), (30, 9, "add_line", {"sku": "LP-YEAR", "quantity": 1}), (27, 17, "ship", {}),
+      (25, 11, "final", {}))),
+    ("shipped, with an advance", "Giulia Bianchi", 34,
+     (("MUG-CER-01", 10), ("BOOK-FATT-01", 3), ("SMSRX-MONTH", 12)),
+     ((33, 10, "advance", {"amount": "100.00"}), (8, 15, "ship", {}))),
+    ("in planning: a partial invoice, then a line added", "Caffè Verdi S.p.A.", 26,
+     (("MUG-CER-01", 60), ("CAL-2027", 120), ("BOOK-FATT-01", 15)),
+     ((24, 11, "partial", {}), (9, 15, "add_line", {"sku": "STICKER-10", "quantity": 300}))),
+    ("in progress: an advance of 30%", "Comune di Bologna – Ufficio Tributi", 21,
+     (("SETUP-HOUR", 12), ("LP-YEAR", 2)),
+     ((20, 12, "advance", {"percent": "30"}),)),
+    ("cancelled before anything was billed", "Andrei Popescu", 16,
+     (("TSHIRT-RO-01", 2),),
+     ((15, 9, "cancel", {}),)),
+    ("shipped, nothing billed yet", "Ionescu Soft S.R.L.", 13,
+     (("TSHIRT-RO-01", 40), ("AGENDA-RO-01", 25)),
+     ((6, 16, "ship", {}),)),
+    ("draft, with lines", "Rossi Arredamenti S.r.l.", 2,
+     (("LP-YEAR", 1), ("SETUP-HOUR", 4), ("MUG-CER-01", 24)),
+     ()),
+)
+
+
+class _StaffOrders:
+    """The steps that create and bill ``STAFF_ORDERS`` through the order services, each at its moment.
+
+    Orders are created in date order (they are numbered after the generated carts); every invoice is
+    dated the day it is issued, so with the carts' invoices on the same timeline numbers follow dates.
+    An instalment plan's later instalments are issued by the scheduled job on their dates up to ``now``.
+    """
+
+    def __init__(self, now: datetime, customer_ids: dict[str, int]) -> None:
+        self.numbers: dict[str, int] = {}  # what the order shows -> its number
+        self.invoices: list[str] = []
+        self.steps: list[_Step] = []
+        today = now.date()
+
+        def moment(days: int, hour: int, minute: int = 0) -> datetime:
+            return datetime.combine(today - timedelta(days=days), time(hour, minute), tzinfo=UTC)
+
+        for key, customer, created, lines, actions in STAFF_ORDERS:
+            self.steps.append(_Step(moment(created, 9, 30), partial(self._create, key, customer_ids[customer], lines)))
+            for days, hour, action, args in actions:
+                at = moment(days, hour)
+                self.steps.append(_Step(at, partial(self._act, key, action, args)))
+                if action == "instalments":
+                    for due in instalment_dates(at.date(), args["count"], args["every"])[1:]:
+                        if due <= today:  # the scheduler's run that morning
+                            self.steps.append(_Step(datetime.combine(due, time(6, 0), tzinfo=UTC),
+                                                    self._scheduled_run))
+
+    def _create(self, key: str, customer_id: int, lines: tuple[tuple[str, int], ...], ctx: ServiceContext) -> None:
+        from billing_tui.services import orders
+
+        number = orders.create_order(ctx, customer_id=customer_id).number
+        self.numbers[key] = number
+        for sku, quantity in lines:
+            orders.add_line(ctx, number, sku=sku, quantity=quantity)
+
+    def _act(self, key: str, action: str, args: dict, ctx: ServiceContext) -> None:  # type: ignore[type-arg]
+        from billing_tui.services import orders
+
+        number = self.numbers[key]
+        today = ctx.clock.now().date()
+        if action == "add_line":
+            orders.add_line(ctx, number, **args)
+        elif action == "ship":
+            orders.ship_order(ctx, number)
+        elif action == "cancel":
+            orders.cancel_order(ctx, number)
+        elif action == "partial":
+            self.invoices += orders.issue_partial(ctx, number, on=today)
+        elif action == "advance":
+            self.invoices += orders.issue_advance(ctx, number, on=today, **args)
+        elif action == "final":
+            self.invoices += orders.issue_final(ctx, number, on=today)
+        elif action == "instalments":
+            self.invoices += orders.plan_instalments(ctx, number, start=today, mode="schedule", **args)
+        else:
+            raise ValueError(f"unknown demo order action {action!r}")
+
+    def _scheduled_run(self, ctx: ServiceContext) -> None:
+        from billing_tui.services import orders
+
+        self.invoices += orders.issue_due_instalments(ctx).issued
 
 
 class _DeliveredInThePast:
@@ -389,10 +508,9 @@ class _DeliveredInThePast:
         return str(msg["Message-ID"])
 
 
-def _replay_history(ctx: ServiceContext, now: datetime, rng: random.Random) -> int:
-    """Invoice the carts paid more than three days before ``now`` as the job would have, then some notes."""
-    from dataclasses import replace
-
+def _replay_history(ctx: ServiceContext, now: datetime, rng: random.Random, staff_steps: list[_Step]) -> int:
+    """Invoice the carts paid more than three days before ``now`` as the job would have, then some notes;
+    the staff's order steps happen in between, each at its moment. The number of invoices issued."""
     from billing_tui.domain.clock import FixedClock
     from billing_tui.services import invoices, mail
 
@@ -405,9 +523,19 @@ def _replay_history(ctx: ServiceContext, now: datetime, rng: random.Random) -> i
     issued: list[tuple[str, datetime]] = []
     plan = sorted(((paid_at if paid_at.tzinfo else paid_at.replace(tzinfo=UTC)) + timedelta(hours=rng.randrange(2, 40)),
                    number) for number, paid_at in paid)
-    for at, number in plan:  # in date order: numbers follow dates
+
+    def invoice_cart(number: int, at: datetime) -> None:
         moment = replace(ctx, clock=FixedClock(at))
         issued.append((invoices.issue_invoice_for_cart(moment, number, on=at.date()).number, at))
+
+    # One timeline, in date order (numbers follow dates); the staff's steps come after the job's at the same moment.
+    timeline: list[tuple[datetime, int, int, Callable[[], object]]] = [
+        (at, 0, i, lambda number=number, at=at: invoice_cart(number, at)) for i, (at, number) in enumerate(plan)]
+    timeline += [(step.at, 1, i, lambda step=step: step.run(replace(ctx, clock=FixedClock(step.at))))
+                 for i, step in enumerate(staff_steps)]
+    timeline.sort(key=lambda event: event[:3])
+    for at, _, _, run in timeline:
+        run()
         mail.relay_outbox(replace(ctx, clock=FixedClock(at + timedelta(minutes=1))), mailer=mailer)
     # A few of the last month's invoices were later cancelled or partly credited.
     recent = [n for n, at in issued if at >= now - timedelta(days=30)]

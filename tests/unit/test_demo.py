@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from billing_tui.domain.carts import CartStatus, PaymentMethod
 from billing_tui.domain.errors import BillingError
 from billing_tui.domain.profile import CustomerType, validate_profile
-from billing_tui.services import carts, customers, demo
+from billing_tui.services import carts, customers, demo, invoices, orders
 from billing_tui.services.context import open_context
 from billing_tui.services.views import to_json
 from billing_tui.storage.models import (
@@ -127,3 +127,47 @@ def test_new_rows_after_the_demo_get_fresh_ids(demo_ctx) -> None:  # type: ignor
         "address": "Calea Victoriei 1", "city": "București", "country": "RO", "language": "ro",
     })
     assert detail.id > max(r.id for r in customers.list_customers(demo_ctx, limit=1000).rows if r.id != detail.id)
+
+
+def test_the_demo_with_its_history_has_a_staff_order_in_every_state(ctx) -> None:  # type: ignore[no-untyped-def]
+    summary = demo.fill_demo(ctx, carts=40, seed=7, as_of=AS_OF, history=True)
+    assert summary.orders == len(demo.STAFF_ORDERS)
+    staff = [orders.get_order(ctx, n) for n in range(100_041, 100_041 + summary.orders)]
+    assert {o.state for o in staff} == set(orders.ORDER_STATES)
+    assert {o.state for o in orders.list_orders(ctx, limit=1000).rows} == set(orders.ORDER_STATES)
+    by_state: dict[str, list[orders.OrderDetail]] = {}
+    for order in staff:
+        by_state.setdefault(order.state, []).append(order)
+
+    (draft,) = by_state["draft"]
+    assert draft.lines and not draft.invoices
+    (planning,) = by_state["in_planning"]
+    (partial_invoice,) = planning.invoices
+    assert partial_invoice.role == "partial"
+    assert {ln.locked_by for ln in planning.lines} == {partial_invoice.number, None}  # a line added after it
+    (progress,) = by_state["in_progress"]
+    assert [i.role for i in progress.invoices] == ["advance"] and progress.left_to_bill > 0
+    shipped = sorted(by_state["shipped"], key=lambda o: len(o.invoices))
+    assert [[i.role for i in o.invoices] for o in shipped] == [[], ["advance"]]
+    completed = {tuple(i.role for i in o.invoices): o for o in by_state["completed"]}
+    assert set(completed) == {("partial", "final"), ("advance", "final"), ("instalment", "instalment")}
+    plan = completed[("instalment", "instalment")].plan
+    assert [p.status for p in plan] == ["issued", "issued", "planned", "planned"]
+    assert all(p.due_date > AS_OF for p in plan if p.status == "planned")
+    assert [p.invoice_number for p in plan[:2]] == [i.number for i in completed[("instalment", "instalment")].invoices]
+    (cancelled,) = by_state["cancelled"]
+    assert not cancelled.invoices and cancelled.left_to_bill == 0
+
+    # Every invoice is dated at or before the demo's day, its mail delivered, and numbers follow dates.
+    order_invoices = [i for o in staff for i in o.invoices]
+    assert all(i.issue_date <= AS_OF and i.mail_status == "sent" for i in order_invoices)
+    rows = invoices.list_invoices(ctx, kind="invoice", limit=1000).rows
+    assert {i.number for i in order_invoices} <= {r.number for r in rows}
+    for year in {r.issue_date.year for r in rows}:
+        dates = [r.issue_date for r in sorted((r for r in rows if r.issue_date.year == year), key=lambda r: r.number)]
+        assert dates == sorted(dates), year
+
+
+def test_the_demo_without_its_history_has_only_the_generated_carts(demo_ctx) -> None:  # type: ignore[no-untyped-def]
+    assert len(carts.list_carts(demo_ctx, carts.CartQuery(limit=1000)).rows) == 400
+    assert "in_planning" not in {o.state for o in orders.list_orders(demo_ctx, limit=1000).rows}
