@@ -87,3 +87,4 @@ def issue_due_instalments_job(ctx: ServiceContext, now: datetime) -> str:
 register(JobSpec("auto_invoice", "Issue due invoices", timedelta(minutes=15), issue_due_invoices_job))
 register(JobSpec("mail_relay", "Send queued mail", timedelta(minutes=1), relay_outbox_job))
 register(JobSpec("instalments", "Issue scheduled instalments", timedelta(hours=1), issue_due_instalments_job))
+register(JobSpec("renewals", "Renew subscriptions", timedelta(hours=1), lambda ctx, now: str(__import__("billing_tui.services.subscriptions", fromlist=["run_renewals"]).run_renewals(ctx))))

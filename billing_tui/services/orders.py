@@ -696,6 +696,11 @@ def _plan_final(order: _Order, day: date, due: date) -> BillingPlan:
     remaining = subtract_rows(unbilled_rows, order.advance_rows)
     rows = tuple(next((r for r in remaining if r.rate == rate), VatRow(rate=rate, taxable=ZERO, vat=ZERO))
                  for rate in sorted(rates, reverse=True))
+    if not lines:  # partial invoices billed every line: a zero balance, still with one line (an invoice needs one)
+        rate = max(ln.vat_rate for ln in order.lines)
+        lines = [DocumentLine(position=1, sku="BALANCE", description=t("role_final", lang, order=order.cart.number),
+                              quantity=Decimal("1.000"), unit_price=ZERO, vat_rate=rate, line_total=ZERO)]
+        rows = (VatRow(rate=rate, taxable=ZERO, vat=ZERO),)
     invoice = _planned("final", t("role_final", lang, order=order.cart.number), day, due, lines, rows,
                        references=_earlier(order, ("partial", "advance")))
     return BillingPlan(order_number=order.cart.number, action="final", invoices=(invoice,),
