@@ -521,6 +521,11 @@ def cancellation_reason(order: _Order) -> str | None:
     if cart.status != "confirmed":
         return f"Cart {cart.number} is not confirmed: there is no order to cancel."
     live = [i for i in order.invoices if i.status != "cancelled"]
+    parts = [i.number or "" for i in live if i.order_role]
+    if parts:  # invoices billing an order in parts cannot be cancelled (the others refer to them)
+        return (f"Order {cart.number} is billed in parts (invoice {', '.join(parts)}), so it cannot be cancelled: "
+                "cancelling an order never cancels its invoices (S004.11). You can correct its invoices with credit "
+                "notes (Invoices, F5).")
     if live:
         return (f"The order has invoice {live[0].number}: cancelling an order does not cancel its invoice "
                 f"(S004.11). Cancel invoice {live[0].number} first (Invoices, F5), then the order.")
