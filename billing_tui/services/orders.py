@@ -234,7 +234,7 @@ class _Order:
     @property
     def remaining_rows(self) -> tuple[VatRow, ...]:
         """What is left to bill, rate by rate: lines not yet billed, less the advances."""
-        if self.by_role("final") or self.plan or self.state is OrderState.CANCELLED:
+        if self.by_role("final") or self.plan or self.whole_invoice or self.state is OrderState.CANCELLED:
             return ()
         return subtract_rows(self.rows_of(self.unbilled), self.advance_rows)
 
