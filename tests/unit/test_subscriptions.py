@@ -454,3 +454,19 @@ def test_the_retry_schedule_is_an_app_setting_once_declared(ctx, stripe_server, 
     detail = subscriptions.get_subscription(ctx, sub_id)
     assert [a.started_at.date() for a in detail.attempts] == [TODAY, date(2026, 11, 25), date(2026, 11, 28)]
     assert detail.subscription.state == "suspended"
+
+
+def test_the_scheduler_runs_renewals_once_per_slot(ctx, shop, stripe_server) -> None:  # type: ignore[no-untyped-def]
+    from billing_tui.jobs import registry, runner
+
+    sub_id = _monthly_due_today(ctx, shop["customer"])
+    spec = registry.get_job("renewals")
+    now = ctx.clock.now()
+
+    [ran] = runner.run_due(ctx, now=now, jobs=[spec])
+    [skipped] = runner.run_due(ctx, now=now, jobs=[spec])
+
+    assert (ran.status, ran.result) == ("done", "renewed 1 (PS26001)")
+    assert skipped.status == "skipped"
+    assert subscriptions.get_subscription(ctx, sub_id).subscription.next_renewal == date(2026, 12, 23)
+    assert stripe_server.gateway().count_payment_intents(shop["stripe"]) == 1
