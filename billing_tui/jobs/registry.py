@@ -84,7 +84,15 @@ def issue_due_instalments_job(ctx: ServiceContext, now: datetime) -> str:
     return str(issue_due_instalments(ctx))
 
 
+def credit_month_end_job(ctx: ServiceContext, now: datetime) -> str:
+    """Issue the zero invoices of every ended month with prepaid credit consumed, each customer-month once (S000.8)."""
+    from billing_tui.services.credit import run_month_end
+
+    return str(run_month_end(ctx))
+
+
 register(JobSpec("auto_invoice", "Issue due invoices", timedelta(minutes=15), issue_due_invoices_job))
 register(JobSpec("mail_relay", "Send queued mail", timedelta(minutes=1), relay_outbox_job))
 register(JobSpec("instalments", "Issue scheduled instalments", timedelta(hours=1), issue_due_instalments_job))
+register(JobSpec("month_end", "Month-end zero invoices (prepaid credit)", timedelta(days=1), credit_month_end_job))
 register(JobSpec("renewals", "Renew subscriptions", timedelta(hours=1), lambda ctx, now: str(__import__("billing_tui.services.subscriptions", fromlist=["run_renewals"]).run_renewals(ctx))))
