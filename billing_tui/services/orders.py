@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 
 from billing_tui.domain.carts import InvoiceState, PaymentState, parse_cart_number
 from billing_tui.domain.documents import DocumentKind, DocumentLine
-from billing_tui.domain.errors import NotFound, ValidationFailed
+from billing_tui.domain.errors import BillingError, NotFound, ValidationFailed
 from billing_tui.domain.i18n import format_amount, format_date, t
 from billing_tui.domain.money import ZERO, VatRow, round_money, to_decimal, vat_summary
 from billing_tui.domain.orders import (
@@ -969,7 +969,7 @@ def issue_due_instalments(ctx: ServiceContext, *, limit: int = 500) -> Instalmen
                     continue  # an earlier instalment of the order waits: keep the order of the plan
                 _ready(session, order)
                 issued.append(_issue_instalment(session, ctx, order, row, order.unbilled))
-        except (OrderRefused, ValidationFailed) as exc:
+        except BillingError as exc:  # the order's refusals, and the invoice's (company data, number format)
             refused.append((number, seq, exc.message))
         except IntegrityError:
             continue
