@@ -217,8 +217,10 @@ class _Cards:
             try:
                 self._answers[stripe_id] = (self._gateway.default_card(stripe_id) is not None
                                             if self._gateway is not None else None)
-            except StripeError:
+            except StripeError as exc:
                 self._answers[stripe_id] = None
+                if exc.retryable:  # Stripe is unreachable: do not wait for it once per customer
+                    self._gateway = None
         return self._answers[stripe_id]
 
 
