@@ -13,6 +13,7 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from billing_tui import cli_account
 from billing_tui.crashlog import log_exception
 from billing_tui.domain.errors import BillingError, ValidationFailed
 
@@ -174,6 +175,7 @@ def build_parser() -> _Parser:
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="action", parser_class=_Parser,
                                                                          metavar="ACTION", required=True)
     db.add_parser("upgrade", parents=[common], help="upgrade the schema of an existing database, keeping its data")
+    cli_account.register(sub, common)
     return parser
 
 
@@ -748,6 +750,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "worker": cmd_worker,
     "db": cmd_db,
 }
+COMMANDS.update(cli_account.COMMANDS)
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> int:
