@@ -246,24 +246,28 @@ class _Order:
 
     def refusal(self, action: OrderAction) -> str | None:
         """Why ``action`` is not possible on this order now, or None."""
+        number = self.cart.number
         if self.cart.status != "confirmed":
-            return f"Cart {self.cart.number} is not confirmed, so it is not an order: nothing can be billed on it."
+            return (f"Cart {number} is not confirmed, so it is not an order: nothing can be billed on it. You can "
+                    "bill it once the customer confirms it.")
         whole = self.whole_invoice
         if whole is not None and action not in (OrderAction.SHIP,):
-            return (f"Order {self.cart.number} was invoiced in full by invoice {whole.number}; it is not billed in "
-                    "parts.")
+            return (f"Order {number} was invoiced in full by invoice {whole.number}; it is not billed in parts. You "
+                    f"can correct invoice {whole.number} with a credit note or cancel it (Invoices, F5).")
         reason = refusal(self.state, action, invoiced=bool(self.invoices))
         if reason:
             return reason
+        billing = (OrderAction.PARTIAL, OrderAction.ADVANCE, OrderAction.INSTALMENTS, OrderAction.FINAL)
+        if action in billing and not self.lines:
+            if refusal(self.state, OrderAction.ADD_LINE) is None:
+                return f"Order {number} has no lines yet, so there is nothing to bill: add a line first."
+            return f"Order {number} has no lines and none can be added now, so there is nothing to bill: cancel it."
         if action is OrderAction.PARTIAL and not self.unbilled:
-            return f"Order {self.cart.number} has no lines that are not billed yet: add a line first."
+            return (f"Every line of order {number} is billed already: add a line first, or issue the final invoice "
+                    "(total zero) to complete it.")
         if action in (OrderAction.ADVANCE, OrderAction.INSTALMENTS) and self.left_to_bill <= ZERO:
-            return (f"Nothing is left to bill on order {self.cart.number}: issue its final invoice to complete it."
-                    if action is OrderAction.ADVANCE or not self.lines else
-                    f"Nothing is left to bill on order {self.cart.number}: its advances cover it all. Issue the final "
-                    "invoice (total zero) instead.")
-        if action is OrderAction.FINAL and not self.lines:
-            return f"Order {self.cart.number} has no lines: add what was sold before issuing its final invoice."
+            return (f"Nothing is left to bill on order {number}: issue its final invoice (total zero) to complete "
+                    "it.")
         return None
 
 
