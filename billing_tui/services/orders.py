@@ -381,7 +381,8 @@ def list_orders(ctx: ServiceContext, *, state: str = "all", search: str = "", of
         for cart, name in found[:limit]:
             left = cart.total if cart.invoice_state in ("not_due", "to_invoice") else None
             if left is None:
-                left = _load(session, cart.number).left_to_bill if cart.invoice_state == "in_parts" else ZERO
+                left = (_load(session, cart.number).left_to_bill if cart.invoice_state in ("in_parts", "cancelled")
+                        else ZERO)
             if cart.order_state == "cancelled":
                 left = ZERO
             rows.append(OrderRow(number=cart.number, created_at=utc(cart.created_at),  # type: ignore[arg-type]
