@@ -410,7 +410,21 @@ def _move(session: Session, ctx: ServiceContext, order: _Order, action: OrderAct
 
 
 def create_order(ctx: ServiceContext, *, customer_id: int) -> OrderDetail:
-    """A new draft order for a customer, to be paid by bank transfer; staff add its lines next."""
+    """A new draft order for a customer, to be paid by bank transfer; staff add its lines next.
+
+    Its number follows the highest cart number; when another process takes that number at the
+    same moment (PostgreSQL), the unique number refuses the second insert and it takes the next.
+    """
+    for _attempt in range(10):
+        try:
+            number = _create_order(ctx, customer_id)
+        except IntegrityError:
+            continue
+        return get_order(ctx, number)
+    raise OrderRefused("Many orders were being created at the same moment; try again.")
+
+
+def _create_order(ctx: ServiceContext, customer_id: int) -> int:
     with ctx.db.write() as session:
         customer = session.get(Customer, customer_id)
         if customer is None:
@@ -425,7 +439,7 @@ def create_order(ctx: ServiceContext, *, customer_id: int) -> OrderDetail:
         session.flush()
         audit.record(session, ctx, entity="cart", entity_id=cart.id or 0, action="order_create",
                      changes={"order_state": (None, "draft"), "customer_id": (None, customer_id)})
-    return get_order(ctx, number)
+    return number
 
 
 def _quantity(value: Decimal | str | int) -> Decimal:
