@@ -571,6 +571,13 @@ def _day(value: date | str | None, field_name: str, default: date) -> date:
                                f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-12-31") from None
 
 
+def _dates_for(ctx: ServiceContext, session: Session, order: _Order, action: OrderAction, on: date | str | None,
+               due: date | str | None) -> tuple[date, date]:
+    """The invoice and due dates of ``action``, once the order allows it (a refusal comes before bad input)."""
+    _require(order, action)
+    return _dates(ctx, session, on, due)
+
+
 def _dates(ctx: ServiceContext, session: Session, on: date | str | None,
            due: date | str | None) -> tuple[date, date]:
     from billing_tui.services.invoices import InvoiceRefused, _check_date
@@ -848,7 +855,7 @@ def _write(ctx: ServiceContext, number: int | str, build, apply) -> tuple[str, .
 def preview_partial(ctx: ServiceContext, number: int | str, *, on: date | str | None = None,
                     due: date | str | None = None) -> BillingPlan:
     """The partial invoice that would bill every line not yet billed (S003.1)."""
-    return _preview(ctx, number, lambda s, o: _plan_partial(o, *_dates(ctx, s, on, due)))
+    return _preview(ctx, number, lambda s, o: _plan_partial(o, *_dates_for(ctx, s, o, OrderAction.PARTIAL, on, due)))
 
 
 def issue_partial(ctx: ServiceContext, number: int | str, *, on: date | str | None = None,
@@ -861,14 +868,14 @@ def issue_partial(ctx: ServiceContext, number: int | str, *, on: date | str | No
         _refresh_totals(order)
         _move(session, ctx, order, OrderAction.PARTIAL, invoice=inv.number)
         return (inv.number or "",)
-    return _write(ctx, number, lambda s, o: _plan_partial(o, *_dates(ctx, s, on, due)), apply)
+    return _write(ctx, number, lambda s, o: _plan_partial(o, *_dates_for(ctx, s, o, OrderAction.PARTIAL, on, due)), apply)
 
 
 def preview_advance(ctx: ServiceContext, number: int | str, *, amount: Decimal | str | None = None,
                     percent: Decimal | str | None = None, on: date | str | None = None,
                     due: date | str | None = None) -> BillingPlan:
     """The advance invoice for an amount or a percentage of the order (S003.4)."""
-    return _preview(ctx, number, lambda s, o: _plan_advance(o, *_dates(ctx, s, on, due), amount, percent))
+    return _preview(ctx, number, lambda s, o: _plan_advance(o, *_dates_for(ctx, s, o, OrderAction.ADVANCE, on, due), amount, percent))
 
 
 def issue_advance(ctx: ServiceContext, number: int | str, *, amount: Decimal | str | None = None,
@@ -879,13 +886,13 @@ def issue_advance(ctx: ServiceContext, number: int | str, *, amount: Decimal | s
         inv = _issue(session, ctx, order, plan.invoices[0])
         _move(session, ctx, order, OrderAction.ADVANCE, invoice=inv.number)
         return (inv.number or "",)
-    return _write(ctx, number, lambda s, o: _plan_advance(o, *_dates(ctx, s, on, due), amount, percent), apply)
+    return _write(ctx, number, lambda s, o: _plan_advance(o, *_dates_for(ctx, s, o, OrderAction.ADVANCE, on, due), amount, percent), apply)
 
 
 def preview_final(ctx: ServiceContext, number: int | str, *, on: date | str | None = None,
                   due: date | str | None = None) -> BillingPlan:
     """The final invoice: what is left, listing earlier partials and deducting the advances (S003.2–S003.4)."""
-    return _preview(ctx, number, lambda s, o: _plan_final(o, *_dates(ctx, s, on, due)))
+    return _preview(ctx, number, lambda s, o: _plan_final(o, *_dates_for(ctx, s, o, OrderAction.FINAL, on, due)))
 
 
 def issue_final(ctx: ServiceContext, number: int | str, *, on: date | str | None = None,
@@ -898,7 +905,7 @@ def issue_final(ctx: ServiceContext, number: int | str, *, on: date | str | None
         _refresh_totals(order)
         _move(session, ctx, order, OrderAction.FINAL, invoice=inv.number)
         return (inv.number or "",)
-    return _write(ctx, number, lambda s, o: _plan_final(o, *_dates(ctx, s, on, due)), apply)
+    return _write(ctx, number, lambda s, o: _plan_final(o, *_dates_for(ctx, s, o, OrderAction.FINAL, on, due)), apply)
 
 
 def preview_instalments(ctx: ServiceContext, number: int | str, *, count: int | str, start: date | str | None,
