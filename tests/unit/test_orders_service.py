@@ -451,3 +451,66 @@ def test_creating_orders_numbers_them_after_the_last_cart(ctx, shop) -> None:  #
     with pytest.raises(NotFound, match="no customer 999"):
         orders.create_order(ctx, customer_id=999)
     assert isinstance(detail.created_at, datetime)
+
+
+def test_a_refused_order_is_refused_before_its_inputs_are_checked(ctx, shop) -> None:  # type: ignore[no-untyped-def]
+    number = _order_in(ctx, shop, "completed")
+    for call in (lambda: orders.issue_final(ctx, number, on="not a date"),
+                 lambda: orders.preview_partial(ctx, number, due="x"),
+                 lambda: orders.issue_advance(ctx, number, amount="5", on="2030-01-01")):
+        refused(ctx, number, call, OrderRefused, "completed", "credit notes")
+
+
+def test_an_order_without_lines_says_add_a_line_first(ctx, shop) -> None:  # type: ignore[no-untyped-def]
+    number = orders.create_order(ctx, customer_id=shop).number
+    detail = orders.get_order(ctx, number)
+    for action in ("partial", "advance", "final"):
+        assert "add a line" in (detail.refusals[action] or ""), detail.refusals[action]
+        refused(ctx, number, lambda a=action: ACTIONS[a](ctx, number), OrderRefused, "add a line")  # type: ignore[misc]
+    orders.ship_order(ctx, number)  # shipped empty: nothing can be added, so nothing can be billed
+    detail = orders.get_order(ctx, number)
+    for action in ("instalments", "final"):
+        assert "cancel it" in (detail.refusals[action] or ""), detail.refusals[action]
+    orders.cancel_order(ctx, number)
+
+
+def test_instalments_when_partials_billed_everything_point_to_the_final_invoice(ctx, shop) -> None:  # type: ignore[no-untyped-def]
+    number = _order_in(ctx, shop, "in_planning")
+    orders.ship_order(ctx, number)
+    reason = orders.get_order(ctx, number).refusals["instalments"] or ""
+    assert "Nothing is left to bill" in reason and "final invoice" in reason and "advances" not in reason
+
+
+def test_the_orders_list_and_the_order_agree_on_what_is_left(ctx, shop, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    number = paid_cart(ctx, shop)
+    whole = invoices.issue_invoice_for_cart(ctx, number).number
+    send_all(ctx, tmp_path)
+    invoices.cancel_invoice(ctx, whole)
+    left = orders.get_order(ctx, number).left_to_bill
+    assert left == D("24.40")  # the cancelled invoice billed nothing: the order can be billed again, in parts
+    assert {r.number: r.left_to_bill for r in orders.list_orders(ctx).rows}[number] == left
+
+
+def test_orders_created_at_once_by_two_processes_get_their_own_numbers(ctx, shop, db_url) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from billing_tui.services.context import open_context
+
+    other = open_context(db_url, clock=ctx.clock, actor="bob", upgrade=False)
+    made: list[int] = []
+    start = threading.Barrier(2)
+
+    def create(context: ServiceContext) -> None:
+        start.wait()
+        for _ in range(5):
+            made.append(orders.create_order(context, customer_id=shop).number)
+
+    try:
+        threads = [threading.Thread(target=create, args=(c,)) for c in (ctx, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        other.db.dispose()
+    assert len(made) == len(set(made)) == 10
