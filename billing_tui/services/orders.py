@@ -953,7 +953,10 @@ def plan_instalments(ctx: ServiceContext, number: int | str, *, count: int | str
 def _issue_instalment(session: Session, ctx: ServiceContext, order: _Order, row: OrderInstalment,
                       unbilled: list[CartLine]) -> str:
     """Issue one planned instalment as of today (the last is the final invoice, listing all the others)."""
+    from billing_tui.services.invoices import _check_date
+
     today = ctx.clock.now().date()
+    _check_date(session, ctx, DocumentKind.INVOICE, today)  # dates follow numbers, also for a run "as of" the past
     rows = _rows_from_json(row.rows)
     planned = _instalment_invoice(order, row.seq, row.count, today, max(row.due_date, today), rows,
                                   _earlier(order, ("partial", "advance", "instalment")))
