@@ -189,3 +189,16 @@ def test_incomplete_company_data_is_reported_by_the_job_not_a_crash(ctx, clock, 
     assert view.status == "done" and "company data" in (view.result or ""), view.result
     assert _issued(ctx, number) == {}
     assert invoices.list_invoices(ctx).rows == ()
+
+
+def test_a_run_as_of_a_day_before_the_last_invoice_keeps_dates_following_numbers(ctx, clock, instalments_job) -> None:  # type: ignore[no-untyped-def]
+    cid = make_shop(ctx)
+    number = _planned_order(ctx, clock, made=date(2027, 1, 30), start=JAN_31_2027, customer_id=cid)
+    clock.set(at(date(2027, 3, 1)))
+    (partial,) = orders.issue_partial(ctx, new_order(ctx, cid, ("P22", 1, None)))
+    (view,) = run_due(ctx, now=at(date(2027, 2, 28)), jobs=instalments_job)  # `jobs run-due --now 2027-02-28`
+    assert "waiting" in (view.result or "") and "2027-03-01" in (view.result or ""), view.result
+    assert _issued(ctx, number) == {}
+    run_due(ctx, now=at(date(2027, 3, 31)), jobs=instalments_job)
+    issued = _issued(ctx, number)
+    assert sorted(issued) == [1, 2, 3] and all(n > partial for n, _ in issued.values())
