@@ -514,3 +514,35 @@ def test_orders_created_at_once_by_two_processes_get_their_own_numbers(ctx, shop
     finally:
         other.db.dispose()
     assert len(made) == len(set(made)) == 10
+
+
+def test_two_people_issuing_the_final_invoice_at_once_make_one(ctx, shop, db_url) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from billing_tui.services.context import open_context
+
+    number = new_order(ctx, shop, ("P22", 1, None), ("P5", 2, None))
+    other = open_context(db_url, clock=ctx.clock, actor="bob", upgrade=False)
+    outcomes: list[object] = []
+    start = threading.Barrier(2)
+
+    def final(context: ServiceContext) -> None:
+        start.wait()
+        try:
+            outcomes.append(orders.issue_final(context, number))
+        except OrderRefused as exc:
+            outcomes.append(exc)
+
+    try:
+        threads = [threading.Thread(target=final, args=(c,)) for c in (ctx, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        other.db.dispose()
+    issued = [o for o in outcomes if isinstance(o, tuple)]
+    assert len(outcomes) == 2 and len(issued) == 1, outcomes
+    assert "completed" in str(next(o for o in outcomes if isinstance(o, OrderRefused)))
+    detail = orders.get_order(ctx, number)
+    assert [i.number for i in detail.invoices] == list(issued[0]) and detail.state == "completed"
