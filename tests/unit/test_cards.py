@@ -299,3 +299,32 @@ def test_the_demo_creates_customers_with_test_cards_once_and_refuses_a_live_key(
     monkeypatch.setattr(cards, "gateway_factory", lambda ctx: stripe.gateway("sk_live_not_for_demos"))
     with pytest.raises(StripeError, match="Refusing to create the demo customers on Stripe with a live key"):
         cards.setup_demo_stripe(ctx, ids)
+
+
+def test_the_cards_commands_list_set_default_delete_and_record_a_payment(ctx, stripe) -> None:  # type: ignore[no-untyped-def]
+    from tests.cli.test_cli import assert_one_line_error, run
+
+    customer_id = _customer(ctx)
+    number = _cart(ctx, customer_id)
+    pi = _checkout(stripe, 12200)
+    env = {"BILLING_STRIPE_API_KEY": stripe.api_key, "BILLING_STRIPE_API_BASE": stripe.url}
+    db = ["--db", ctx.db.url]
+
+    paid = run("cards", "record-payment", "--cart", str(number), pi, *db, env=env)
+    assert paid.code == 0, paid.err
+    assert paid.out.startswith("Cart 100500 is recorded as paid by card") and "default card" in paid.out
+    _card_on(stripe, ctx, customer_id, DECLINES_ON_CHARGE, 10, 2026)
+
+    listed = run("cards", "list", "--customer", str(customer_id), *db, "--json", env=env).json()
+    assert [(c["last4"], c["exp_month"], c["exp_year"], c["is_default"], c["expired"]) for c in listed["cards"]] == [
+        ("4242", 3, 2031, True, False), ("0341", 10, 2026, False, True)]
+    text = run("cards", "list", "--customer", str(customer_id), *db, env=env)
+    assert "Mario Rossi (customer 1)" in text.out and "expired" in text.out and VISA not in text.out
+
+    made = run("cards", "set-default", "--customer", str(customer_id), "0341", *db, env=env)
+    assert made.code == 0 and made.out.startswith("Visa •••• 0341 is now the default card of Mario Rossi. It has expired")
+    gone = run("cards", "delete", "--customer", str(customer_id), "0341", *db, "--json", env=env).json()
+    assert "It was the default card" in gone["message"] and [c["last4"] for c in gone["cards"]["cards"]] == ["4242"]
+
+    assert_one_line_error(run("cards", "list", "--customer", str(customer_id), *db,
+                              env={"BILLING_STRIPE_API_KEY": ""}), "Stripe is not connected", "BILLING_STRIPE_API_KEY")
