@@ -1,7 +1,7 @@
 """The registry of scheduled jobs: one ``JobSpec`` per job; adding a job is one ``register`` call.
 
 Targets are imported inside the job functions, so importing the registry stays fast and
-a service that does not exist yet makes its job report "not available" instead of failing.
+a job's failure is recorded on its run and never stops the others.
 """
 
 from __future__ import annotations
@@ -91,8 +91,15 @@ def credit_month_end_job(ctx: ServiceContext, now: datetime) -> str:
     return str(run_month_end(ctx))
 
 
+def renew_subscriptions_job(ctx: ServiceContext, now: datetime) -> str:
+    """Charge and invoice the subscriptions due as of ``now``, with retries; each period charged and invoiced once."""
+    from billing_tui.services.subscriptions import run_renewals
+
+    return str(run_renewals(ctx))
+
+
 register(JobSpec("auto_invoice", "Issue due invoices", timedelta(minutes=15), issue_due_invoices_job))
 register(JobSpec("mail_relay", "Send queued mail", timedelta(minutes=1), relay_outbox_job))
 register(JobSpec("instalments", "Issue scheduled instalments", timedelta(hours=1), issue_due_instalments_job))
 register(JobSpec("month_end", "Month-end zero invoices (prepaid credit)", timedelta(days=1), credit_month_end_job))
-register(JobSpec("renewals", "Renew subscriptions", timedelta(hours=1), lambda ctx, now: str(__import__("billing_tui.services.subscriptions", fromlist=["run_renewals"]).run_renewals(ctx))))
+register(JobSpec("renewals", "Renew subscriptions", timedelta(hours=1), renew_subscriptions_job))
