@@ -27,6 +27,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add the account commands to the top-level subparsers ``sub`` (``common`` gives --db and --json)."""
     _subscription_parsers(sub, common)
     _card_parsers(sub, common)
+    _credit_parsers(sub, common)
 
 
 # --- subscriptions (S000.6) -----------------------------------------------------------------------
@@ -148,8 +149,61 @@ def cmd_cards(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- prepaid credit (S000.8) ----------------------------------------------------------------------
+
+def _credit_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``credit consume|import|balance``."""
+    credit = _actions(sub.add_parser("credit", help="prepaid credit: record consumption, import it, show the balance"))
+    c_use = credit.add_parser("consume", parents=[common],
+                              help="record credit used (refused beyond the credit left unless overdraft is allowed)")
+    c_use.add_argument("--customer", type=int, required=True, metavar="ID")
+    c_use.add_argument("--amount", required=True, metavar="X", help="gross amount, VAT included, e.g. 12.50")
+    c_use.add_argument("--quantity", default="1", metavar="N", help="e.g. the number of SMS (default 1)")
+    c_use.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="default today; never in the future")
+    c_use.add_argument("--description", default="", metavar="TEXT")
+    c_imp = credit.add_parser("import", parents=[common],
+                              help="import consumption from CSV: customer_id,date,quantity,amount,description "
+                                   "(header required; all or nothing; rows already imported are skipped)")
+    c_imp.add_argument("file", metavar="FILE.csv")
+    c_bal = credit.add_parser("balance", parents=[common], help="credit bought, consumed and left, month by month")
+    c_bal.add_argument("--customer", type=int, required=True, metavar="ID")
+
+
+def cmd_credit(args: argparse.Namespace) -> int:
+    """``billing-tui credit ...``."""
+    from billing_tui.cli import _context, _print_json, _say, _table
+    from billing_tui.services import credit
+
+    ctx = _context(args)
+    as_json = getattr(args, "json", False)
+    if args.action == "consume":
+        entry = credit.record_consumption(ctx, customer_id=args.customer, amount=args.amount, quantity=args.quantity,
+                                          on=args.date, description=args.description)
+        if as_json:
+            _print_json(entry)
+        else:
+            _say(f"Recorded {entry.amount} EUR of credit used by customer {entry.customer_id} on {entry.on_date}"
+                 + (" (overdraft: the credit is below zero)" if entry.overdraft else "") + ".")
+        return 0
+    if args.action == "import":
+        result = credit.import_consumption_csv(ctx, args.file)
+        _print_json(result) if as_json else _say(str(result).capitalize() + ".")
+        return 0
+    balance = credit.balance(ctx, args.customer)
+    if as_json:
+        _print_json(balance)
+        return 0
+    _say(f"{balance.customer_name} (customer {balance.customer_id}): bought {balance.bought}, consumed "
+         f"{balance.consumed}, left {balance.left} {balance.currency}; below zero: {balance.overdraft_policy}")
+    if balance.months:
+        _say(_table(("MONTH", "BOUGHT", "CONSUMED", "LEFT", "ZERO INVOICE"), [
+            (m.month, m.bought, m.consumed, m.left, m.zero_invoice or "") for m in balance.months]))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "subscriptions": cmd_subscriptions,
     "cards": cmd_cards,
+    "credit": cmd_credit,
 }
 """Top-level command → handler, merged into ``cli.COMMANDS``."""
