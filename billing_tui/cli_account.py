@@ -187,7 +187,7 @@ def cmd_credit(args: argparse.Namespace) -> int:
         return 0
     if args.action == "import":
         result = credit.import_consumption_csv(ctx, args.file)
-        _print_json(result) if as_json else _say(str(result).capitalize() + ".")
+        _print_json(result) if as_json else _say(str(result)[:1].upper() + str(result)[1:] + ".")
         return 0
     balance = credit.balance(ctx, args.customer)
     if as_json:
