@@ -52,6 +52,12 @@ def _invoices_screen() -> Screen[None]:
     return InvoicesScreen()
 
 
+def _orders_screen() -> Screen[None]:
+    from billing_tui.screens.orders import OrdersScreen
+
+    return OrdersScreen()
+
+
 def _jobs_screen() -> Screen[None]:
     from billing_tui.screens.jobs import JobsScreen
 
@@ -71,7 +77,7 @@ def _job_scheduler(ctx: ServiceContext) -> JobScheduler:
 
 
 class BillingApp(App[None]):
-    """billing-tui: carts, customers and settings, keyboard only, 80x24 and up."""
+    """billing-tui: carts, orders, customers, invoices and settings, keyboard only, 80x24 and up."""
 
     CSS_PATH = "app.tcss"
     TITLE = "billing-tui"
@@ -82,6 +88,7 @@ class BillingApp(App[None]):
         "customers": _customers_screen,
         "invoices": _invoices_screen,
         "jobs": _jobs_screen,
+        "orders": _orders_screen,
         "settings": _settings_screen,
     }
     DEFAULT_MODE = "carts"
@@ -91,6 +98,10 @@ class BillingApp(App[None]):
         Binding("f4", "go('settings')", "Settings", id="go.settings", tooltip="Company data, number ranges"),
         Binding("f5", "go('invoices')", "Invoices", id="go.invoices", tooltip="Issued documents and their mail"),
         Binding("f6", "go('jobs')", "Jobs", id="go.jobs", tooltip="Scheduled work and its runs"),
+        Binding("f8", "go('orders')", "Orders", id="go.orders",
+                tooltip="Orders billed in parts: partial, advance, instalment and final invoices"),
+        Binding("f9", "assistant", "Assistant", id="app.assistant",
+                tooltip="Ask in English or Italian, e.g. \"final invoice order 100402\""),
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key on every screen"),
         Binding("question_mark", "help", "Help", show=False, id="app.help2"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave billing-tui"),
@@ -251,6 +262,25 @@ class BillingApp(App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             await self.push_screen(HelpScreen())
+
+    async def action_assistant(self) -> None:
+        """Open the assistant, where a request typed in English or Italian is answered and, once confirmed, done."""
+        try:
+            from billing_tui.screens.assistant import AssistantScreen
+        except ImportError:
+            self.notify("The assistant is not available", title="Assistant", severity="warning")
+            return
+        if not isinstance(self.screen, AssistantScreen):
+            await self.push_screen(AssistantScreen())
+
+    async def action_show_orders(self, state: str) -> None:
+        """Show the orders list filtered by ``state``."""
+        from billing_tui.screens.orders import OrdersScreen
+
+        await self.action_go("orders")
+        screen = self.screen
+        if isinstance(screen, OrdersScreen):
+            screen.set_state(state)
 
     async def action_show_carts(self, status: str) -> None:
         """Show the carts list filtered by ``status``."""

@@ -13,13 +13,16 @@ SCREENS = (
     ("Go to Settings", "Company data and number ranges (F4)", "go('settings')"),
     ("Go to Invoices", "Issued documents and their mail (F5)", "go('invoices')"),
     ("Go to Jobs", "Scheduled work: who runs it, next and recent runs (F6)", "go('jobs')"),
+    ("Go to Orders", "Orders billed in parts: partial, advance, instalment and final invoices (F8)", "go('orders')"),
+    ("Assistant", "Ask in English or Italian: an invoice, an order, a cart, billing an order (F9)", "assistant"),
     ("Help", "Every key on every screen (F1 or ?)", "help"),
 )
 CART_FILTERS = ("all", "confirmed", "unconfirmed", "open", "abandoned", "payment_failed")
+ORDER_FILTERS = ("all", "draft", "in_planning", "in_progress", "shipped", "completed", "cancelled")
 
 
 class BillingCommands(Provider):
-    """Screens, carts filters, and the current screen's own key actions."""
+    """Screens, the assistant, carts and orders filters, and the current screen's own key actions."""
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         app = self.app
@@ -34,10 +37,19 @@ class BillingCommands(Provider):
                     partial(app.run_action, f"show_carts('{status}')"),
                 )
             )
+        for state in ORDER_FILTERS:
+            commands.append(
+                (
+                    f"Orders: show {state.replace('_', ' ')}",
+                    "Filter the orders list",
+                    partial(app.run_action, f"show_orders('{state}')"),
+                )
+            )
         screen = self.screen
         for key, active in screen.active_bindings.items():
             binding = active.binding
-            if not active.enabled or not binding.description or binding.action.startswith(("go(", "help", "quit")):
+            if (not active.enabled or not binding.description
+                    or binding.action.startswith(("go(", "help", "quit", "assistant"))):
                 continue
             title = getattr(screen, "PALETTE_GROUP", screen.__class__.__name__.removesuffix("Screen"))
             commands.append(
