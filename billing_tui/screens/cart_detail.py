@@ -35,6 +35,8 @@ class CartDetailScreen(BillingScreen):
         Binding("v", "open_invoice", "Invoice", id="cart.invoice", tooltip="Open the cart's invoice"),
         Binding("x", "cancel_order", "Cancel order", id="cart.cancel_order",
                 tooltip="Cancel the order (not its invoice)"),
+        Binding("o", "open_order", "Order", id="cart.order",
+                tooltip="Open the order of a confirmed cart: its invoices, billing in parts"),
     ]
 
     def __init__(self, number: int) -> None:
@@ -139,6 +141,8 @@ class CartDetailScreen(BillingScreen):
         if action == "cancel_order":
             return (self.detail is not None and self.detail.status == "confirmed"
                     and self.detail.order_state != "cancelled") or None
+        if action == "open_order":
+            return (self.detail is not None and self.detail.status == "confirmed") or None
         return True
 
     @work(exclusive=True, group="cart-action")
@@ -186,6 +190,12 @@ class CartDetailScreen(BillingScreen):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    async def action_open_order(self) -> None:
+        from billing_tui.screens.order_detail import OrderDetailScreen
+
+        if self.detail is not None and self.detail.status == "confirmed":
+            await self.app.push_screen(OrderDetailScreen(self.number))
 
     async def action_open_customer(self) -> None:
         from billing_tui.screens.customer_form import CustomerFormScreen

@@ -59,6 +59,9 @@ class HelpScreen(ModalScreen[None]):
         from billing_tui.screens.invoices import InvoicesScreen
         from billing_tui.screens.issue_invoice import IssueInvoiceDialog
         from billing_tui.screens.jobs import JobsScreen
+        from billing_tui.screens.order_detail import OrderDetailScreen
+        from billing_tui.screens.order_line import OrderLineDialog
+        from billing_tui.screens.orders import OrdersScreen
         from billing_tui.screens.settings import SettingsScreen
 
         sections = [
@@ -75,6 +78,9 @@ class HelpScreen(ModalScreen[None]):
              + [b for b in CreditNoteDialog.BINDINGS if isinstance(b, Binding) and b.key == "ctrl+s"]),
             ("Questions (cancel, discard…)", ConfirmScreen.BINDINGS),
             ("Jobs (F6)", JobsScreen.BINDINGS),
+            ("Orders (F8)", OrdersScreen.BINDINGS + [Binding("enter", "", "Open the order")]),
+            ("Order", OrderDetailScreen.BINDINGS + [Binding("tab", "", "Lines / invoices (Enter: open the invoice)")]),
+            ("Add-line dialog", OrderLineDialog.BINDINGS),
         ]
         lines = ["[b]billing-tui keys[/b]", ""]
         for title, bindings in sections:
