@@ -278,7 +278,7 @@ def _cart(session: Session, number: int | str, *, lock: bool = False) -> Cart:
     query = select(Cart).where(col(Cart.number) == wanted)
     cart = session.scalars(query.with_for_update() if lock else query).first()
     if cart is None:
-        raise NotFound(f"There is no order number {wanted}; check the number in the orders list (F7)")
+        raise NotFound(f"There is no order number {wanted}; check the number in the orders list (F8)")
     return cart
 
 
