@@ -261,3 +261,24 @@ def test_a_bad_line_imports_nothing_and_is_named(ctx, shop, tmp_path) -> None:  
     with pytest.raises(ValidationFailed, match="line 1: the header must name the columns"):
         credit.import_consumption_csv(ctx, no_header)
     assert _count(ctx, CreditEntry, CreditEntry.kind == "consumption") == 0
+
+
+# --- command line -----------------------------------------------------------------------------------------
+
+def test_credit_commands_consume_import_and_show_the_balance(ctx, shop, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.cli.test_cli import assert_one_line_error, run
+
+    _buy(ctx, shop, ("SMS-CREDIT-50", "1", "50.00", "22"))  # 61,00 €
+    used = run("credit", "consume", "--customer", str(shop), "--amount", "5", "--quantity", "50",
+               "--description", "SMS", "--db", db_url, "--json")
+    assert used.code == 0 and used.json()["amount"] == "5.00" and used.json()["overdraft"] is False
+    assert_one_line_error(run("credit", "consume", "--customer", str(shop), "--amount", "500", "--db", db_url),
+                          "56,00", "500,00", "Nothing was recorded")
+    today = date.today().isoformat()  # the command line runs on the real clock
+    path = _csv(tmp_path, f"customer_id,date,quantity,amount,description\n{shop},{today},10,1.00,SMS\n")
+    assert run("credit", "import", str(path), "--db", db_url).out == "Recorded 1 consumption(s) for 1.00 EUR.\n"
+    assert "already imported" in run("credit", "import", str(path), "--db", db_url).out
+    shown = run("credit", "balance", "--customer", str(shop), "--db", db_url, "--json").json()
+    assert (shown["bought"], shown["consumed"], shown["left"]) == ("61.00", "6.00", "55.00")
+    table = run("credit", "balance", "--customer", str(shop), "--db", db_url).out
+    assert table.splitlines()[1].split() == ["MONTH", "BOUGHT", "CONSUMED", "LEFT", "ZERO", "INVOICE"]
