@@ -51,6 +51,9 @@ async def _open(pilot, customer_id: int) -> CreditScreen:  # type: ignore[no-unt
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, CreditScreen)
+    months = screen.query_one("#credit-months", DataTable)  # scrolled to this month after a refresh
+    await wait_until(pilot, lambda: months.max_scroll_y > 0 and months.scroll_y == months.max_scroll_y)
+    await pilot.pause()
     return screen
 
 
