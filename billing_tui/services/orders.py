@@ -787,7 +787,7 @@ def _plan_instalments(ctx: ServiceContext, order: _Order, count: int | str, star
         rows = share_of(amount, remaining) if seq < k else remaining
         remaining = subtract_rows(remaining, rows)
         day = today if mode == "now" else due
-        listed = earlier + ((f"Instalments 1 to {k - 1} of this plan, by number and date",) if seq == k else ())
+        listed = earlier + ((t("earlier_instalments_planned", _language(order), last=k - 1),) if seq == k else ())
         invoices.append(_instalment_invoice(order, seq, k, day, max(due, day), rows, listed))
     return BillingPlan(order_number=order.cart.number, action="instalments", invoices=tuple(invoices),
                        state_after=next_state(order.state, OrderAction.INSTALMENTS).value, left_after=ZERO,
