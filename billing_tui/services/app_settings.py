@@ -41,6 +41,8 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("mail_from", "Sender address", "", kind="text"),
     SettingSpec("credit_overdraft", "Prepaid credit below zero", "refuse", kind="choice", choices=("refuse", "allow"),
                 help="refuse: a consumption above the credit left is not recorded; allow: recorded, flagged overdraft"),
+    SettingSpec("renewal_retry_days", "Renewal retries (days after the first failure)", "1,3,7", kind="days",
+                help="A declined renewal is charged again after these days, then suspended"),
 )
 SPEC_BY_KEY = {s.key: s for s in SPECS}
 
@@ -55,6 +57,13 @@ def check_setting(key: str, value: str) -> tuple[str, str | None]:
         if not text.isdigit() or not spec.minimum <= int(text) <= spec.maximum:
             return value, f"{spec.label}: a whole number from {spec.minimum} to {spec.maximum}"
         return str(int(text)), None
+    if spec.kind == "days":
+        parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+        if (not parts or not all(p.isdigit() for p in parts) or len(parts) > 10
+                or [int(p) for p in parts] != sorted(set(int(p) for p in parts)) or int(parts[0]) < 1
+                or int(parts[-1]) > 90):
+            return value, f"{spec.label}: increasing whole days from 1 to 90, e.g. 1,3,7"
+        return ",".join(str(int(p)) for p in parts), None
     if spec.kind == "choice" and text not in spec.choices:
         return value, f"{spec.label}: one of {', '.join(spec.choices)}"
     return (value if spec.kind == "secret" else text), None
