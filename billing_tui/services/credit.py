@@ -48,6 +48,14 @@ from billing_tui.domain.money import ZERO, round_money, to_decimal, vat_summary
 from billing_tui.domain.profile import FIELD_KEYS, validate_profile
 from billing_tui.services import app_settings
 from billing_tui.services.context import ServiceContext
+from billing_tui.services.invoices import (
+    InvoiceRefused,
+    _check_date,
+    _party_from_customer,
+    _party_from_seller,
+    _seller,
+    _store,
+)
 from billing_tui.storage.account_models import CreditEntry, CreditMonthEnd
 from billing_tui.storage.invoice_models import Invoice, InvoiceLine
 from billing_tui.storage.models import Customer
@@ -672,15 +680,6 @@ def _zero_invoice_lines(month: str, language: str, purchases: list[CreditEntry],
 
 def _issue_month(session: Session, ctx: ServiceContext, customer: Customer, month: str, on: date) -> str:
     """Issue one customer's zero invoice for ``month`` and its month-end row (caller's transaction); its number."""
-    from billing_tui.services.invoices import (
-        InvoiceRefused,
-        _check_date,
-        _party_from_customer,
-        _party_from_seller,
-        _seller,
-        _store,
-    )
-
     customer_id = customer.id or 0
     start, end = _month_bounds(month)
     purchases = _entries(session, customer_id, "purchase")
@@ -764,7 +763,7 @@ def run_month_end(ctx: ServiceContext) -> MonthEndResult:
                         col(CreditMonthEnd.customer_id) == customer_id, col(CreditMonthEnd.month) >= month)):
                     continue  # reported by another process since the list was read
                 issued.append((_issue_month(session, ctx, customer, month, today), customer_id, month))
-        except _Waiting as exc:
+        except (_Waiting, InvoiceRefused) as exc:  # e.g. a number format without a year repeating a number
             waiting.append((customer_id, month, exc.message))
             blocked.add(customer_id)
         except IntegrityError:
