@@ -51,10 +51,10 @@ class OrdersScreen(PagedListScreen):
         # 78 columns in all: every column fits at 80x24.
         table.add_column("Order", key="number", width=6)
         table.add_column("Date", key="date", width=10)
-        table.add_column("Customer", key="customer", width=17)
+        table.add_column("Customer", key="customer", width=16)
         table.add_column("State", key="state", width=11)
         table.add_column("Total", key="total", width=11)
-        table.add_column("Left to bill", key="left", width=11)
+        table.add_column("Left to bill", key="left", width=12)
         yield table
         yield Static("Loading orders…", id="orders-status", classes="statusline")
         yield Footer()

@@ -111,7 +111,7 @@ def test_number_ranges_with_preview_and_a_refused_format(snap_compare, app, size
         await pilot.press("f7")
         await settle(pilot)
         pilot.app.screen.query_one("#nr-format-cancellation", Input).value = "STORNO {i;3}"
-        pilot.app.screen.query_one("#nr-next-invoice", Input).value = "205"
+        pilot.app.screen.query_one("#nr-next-invoice", Input).value = "215"
         pilot.app.screen.set_focus(None)  # no blinking cursor or selection racing the screenshot
         await settle(pilot)
 
@@ -120,3 +120,29 @@ def test_number_ranges_with_preview_and_a_refused_format(snap_compare, app, size
 
 def test_jobs(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(app, terminal_size=(80, 24), press=["f6"], run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_orders_list(snap_compare, app, size) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(app, terminal_size=size, press=["f8"], run_before=settle)
+
+
+def _open_order(number: int):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        from billing_tui.screens.order_detail import OrderDetailScreen
+
+        await settle(pilot)
+        await pilot.app.push_screen(OrderDetailScreen(number))
+        await settle(pilot)
+
+    return run_before
+
+
+def test_order_in_planning_with_locked_lines(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
+    # The demo's order in planning: three lines locked by its partial invoice, one added after it.
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_open_order(100405))
+
+
+def test_order_with_an_instalment_plan(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
+    # The demo's order completed by a plan of four monthly instalments: two issued, two scheduled.
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_open_order(100401))

@@ -226,6 +226,14 @@ async def test_greyed_keys_change_nothing_and_say_why(app) -> None:  # type: ign
     assert orders.get_order(app.ctx, FINAL_AFTER_PARTIAL) == before
 
 
+def _replace_module(monkeypatch, name: str, module: object) -> None:  # type: ignore[no-untyped-def]
+    """Make ``billing_tui.screens.<name>`` import as ``module`` (None: importing it fails), also once imported."""
+    import billing_tui.screens
+
+    monkeypatch.setitem(sys.modules, f"billing_tui.screens.{name}", module)
+    monkeypatch.delattr(billing_tui.screens, name, raising=False)
+
+
 class _FakeWizard(ModalScreen[tuple[str, ...] | None]):
     """Stands in for a billing wizard: remembers how it was made; Enter dismisses with invoice numbers."""
 
@@ -251,7 +259,7 @@ async def test_a_billing_key_opens_its_wizard_and_names_what_it_issued(app, monk
 
     fake = types.ModuleType("billing_tui.screens.order_wizards")
     setattr(fake, name, _FakeWizard)
-    monkeypatch.setitem(sys.modules, "billing_tui.screens.order_wizards", fake)
+    _replace_module(monkeypatch, "order_wizards", fake)
     monkeypatch.setattr(_FakeWizard, "made", [])
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         screen = await _open_order(app, pilot, number)
@@ -267,8 +275,8 @@ async def test_a_billing_key_opens_its_wizard_and_names_what_it_issued(app, monk
 
 
 async def test_without_the_wizards_or_the_assistant_the_keys_say_so(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(sys.modules, "billing_tui.screens.order_wizards", None)  # importing it fails
-    monkeypatch.setitem(sys.modules, "billing_tui.screens.assistant", None)
+    _replace_module(monkeypatch, "order_wizards", None)  # importing it fails
+    _replace_module(monkeypatch, "assistant", None)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         screen = await _open_order(app, pilot, DRAFT)
         await pilot.press("p")
