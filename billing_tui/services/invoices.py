@@ -549,10 +549,11 @@ def get_invoice(ctx: ServiceContext, ref: int | str) -> InvoiceDetail:
 
 
 def invoice_for_cart(ctx: ServiceContext, cart_number: int) -> InvoiceDetail | None:
-    """The invoice of a cart, if it has one."""
+    """The invoice of a whole cart, if it has one (an order billed in parts shows its invoices on the order)."""
     with ctx.db.read() as session:
         inv_id = session.scalar(select(Invoice.id).join(Cart, col(Cart.id) == col(Invoice.cart_id))
-                                .where(col(Cart.number) == cart_number, col(Invoice.kind) == "invoice"))
+                                .where(col(Cart.number) == cart_number, col(Invoice.kind) == "invoice",
+                                       col(Invoice.order_role).is_(None)))
     return get_invoice(ctx, inv_id) if inv_id else None
 
 

@@ -60,8 +60,10 @@ class Footer(TextualFooter):
 
     async def _update_keys(self) -> None:
         self._update_pending = False
+        if not self.is_attached or not self.screen.is_attached:
+            return  # the screen closed while the update waited
         keys, shown = self._keys(), self._shown
-        if not self.is_attached or keys == shown:
+        if keys == shown:
             return
         if keys is None or shown is None or keys.palette != shown.palette or keys.bindings != shown.bindings:
             await self.recompose()

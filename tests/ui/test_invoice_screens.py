@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Static
 
+from billing_tui.jobs.registry import all_jobs
 from billing_tui.screens.cart_detail import CartDetailScreen
 from billing_tui.screens.confirm import ConfirmScreen
 from billing_tui.screens.credit_note import CreditNoteDialog
@@ -144,7 +145,7 @@ async def test_number_ranges_preview_refuse_and_save(app) -> None:  # type: igno
         screen = app.screen
         fmt = screen.query_one("#nr-format-invoice", Input)
         assert app.focused is fmt
-        assert "PS26200" in str(screen.query_one("#nr-note-invoice", Static).render())
+        assert "PS26209" in str(screen.query_one("#nr-note-invoice", Static).render())
         fmt.value = "FT {i;4}"
         await pilot.pause()
         assert "spaces" in str(screen.query_one("#nr-note-invoice", Static).render())
@@ -185,11 +186,11 @@ async def test_a_paid_cart_is_invoiced_from_its_screen_and_its_order_cannot_then
         await settle(pilot)
         assert isinstance(app.screen, CartDetailScreen)
         issued = invoices.invoice_for_cart(app.ctx, number)
-        assert issued is not None and issued.number == "PS26200"
-        assert "PS26200" in str(app.screen.query_one("#cart-invoices", Static).render())
+        assert issued is not None and issued.number == "PS26209"
+        assert "PS26209" in str(app.screen.query_one("#cart-invoices", Static).render())
         await pilot.press("x")
         await settle(pilot)
-        assert any("Cancel invoice PS26200 first" in n.message for n in app._notifications)
+        assert any("Cancel invoice PS26209 first" in n.message for n in app._notifications)
         assert isinstance(app.screen, CartDetailScreen)
 
 
@@ -201,12 +202,13 @@ async def test_jobs_screen_runs_what_is_due(app) -> None:  # type: ignore[no-unt
         screen = app.screen
         assert isinstance(screen, JobsScreen)
         assert "No process is running" in str(screen.query_one("#jobs-leader", Static).render())
-        assert screen.query_one("#jobs-upcoming", DataTable).row_count == 2
+        every_job = len(all_jobs())
+        assert screen.query_one("#jobs-upcoming", DataTable).row_count == every_job
         await pilot.press("r")
         await settle(pilot)
         runs = screen.query_one("#jobs-recent", DataTable)
-        assert runs.row_count == 2
-        results = {str(runs.get_row_at(i)[1]): str(runs.get_row_at(i)[3]) for i in range(2)}
+        assert runs.row_count == every_job
+        results = {str(runs.get_row_at(i)[1]): str(runs.get_row_at(i)[3]) for i in range(every_job)}
         assert results["Issue due invoices"].startswith("issued 2 invoice(s)")
     assert "sent" in results["Send queued mail"]
 
