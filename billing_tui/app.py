@@ -64,6 +64,12 @@ def _jobs_screen() -> Screen[None]:
     return JobsScreen()
 
 
+def _subscriptions_screen() -> Screen[None]:
+    from billing_tui.screens.subscriptions import SubscriptionsScreen
+
+    return SubscriptionsScreen()
+
+
 def _settings_screen() -> Screen[None]:
     from billing_tui.screens.settings import SettingsScreen
 
@@ -90,6 +96,7 @@ class BillingApp(App[None]):
         "jobs": _jobs_screen,
         "orders": _orders_screen,
         "settings": _settings_screen,
+        "subscriptions": _subscriptions_screen,
     }
     DEFAULT_MODE = "carts"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -102,6 +109,8 @@ class BillingApp(App[None]):
                 tooltip="Orders billed in parts: partial, advance, instalment and final invoices"),
         Binding("f9", "assistant", "Assistant", id="app.assistant",
                 tooltip="Ask in English or Italian, e.g. \"final invoice order 100402\""),
+        Binding("f10", "go('subscriptions')", "Subscriptions", id="go.subscriptions",
+                tooltip="Every subscription, its state and next renewal (S000.6)"),
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key on every screen"),
         Binding("question_mark", "help", "Help", show=False, id="app.help2"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave billing-tui"),

@@ -277,14 +277,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from billing_tui.services import demo
 
     ctx = _context(args, demo=True)
+    from billing_tui.services import cards
+
+    cards.setup_demo_stripe(ctx, [])  # a live Stripe key is refused before anything is written
     summary = demo.fill_demo(ctx, carts=args.carts, seed=args.seed, as_of=args.as_of,
                              history=args.history and args.carts <= demo.HISTORY_MAX_CARTS)
+    stripe = cards.setup_demo_stripe(ctx, demo.subscription_customers(ctx))
     if getattr(args, "json", False):
-        _print_json({"database": ctx.database_label, **_asdict(summary)})
+        _print_json({"database": ctx.database_label, **_asdict(summary), "stripe": stripe})
     else:
         _say(f"Demo business written to {ctx.database_label}: {summary.customers} customers, "
-             f"{summary.products} products, {summary.carts} carts, {summary.invoices} invoices "
-             f"(seed {summary.seed}, as of {summary.as_of}).")
+             f"{summary.products} products, {summary.carts} carts, {summary.invoices} invoices, "
+             f"{summary.subscriptions} subscriptions (seed {summary.seed}, as of {summary.as_of}).")
+        _say(stripe)
     return 0
 
 

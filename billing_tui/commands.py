@@ -14,6 +14,7 @@ SCREENS = (
     ("Go to Invoices", "Issued documents and their mail (F5)", "go('invoices')"),
     ("Go to Jobs", "Scheduled work: who runs it, next and recent runs (F6)", "go('jobs')"),
     ("Go to Orders", "Orders billed in parts: partial, advance, instalment and final invoices (F8)", "go('orders')"),
+    ("Go to Subscriptions", "Every subscription, its state and next renewal (F10)", "go('subscriptions')"),
     ("Assistant", "Ask in English or Italian: an invoice, an order, a cart, billing an order (F9)", "assistant"),
     ("Help", "Every key on every screen (F1 or ?)", "help"),
 )

@@ -26,6 +26,12 @@ class CustomersScreen(PagedListScreen):
         Binding("slash", "focus_search", "Search", id="customers.search"),
         Binding("n", "page(1)", "Next page", id="customers.next"),
         Binding("p", "page(-1)", "Prev page", id="customers.prev"),
+        Binding("k", "account('cards')", "Cards", id="customers.cards",
+                tooltip="The customer's saved cards (Stripe): default, delete (S000.7)"),
+        Binding("b", "account('subscriptions')", "Subscriptions", id="customers.subscriptions",
+                tooltip="The customer's subscriptions: renewals, cancel automatic renewal (S000.6)"),
+        Binding("r", "account('credit')", "Credit", id="customers.credit",
+                tooltip="Prepaid credit bought, consumed and left, month by month (S000.8)"),
         Binding("escape", "leave_search", "Back to list", show=False, id="customers.leave_search"),
     ]
 
@@ -66,10 +72,13 @@ class CustomersScreen(PagedListScreen):
             return
         self.page = page
         table = self.query_one("#customers-table", DataTable)
+        selected = self._selected_id()
         table.clear()
         for r in page.rows:
             table.add_row(str(r.id), plain(r.name), CustomerType(r.customer_type).label, r.country,
                           plain(r.vat_number or r.fiscal_code or ""), plain(r.email), key=str(r.id))
+        if selected is not None and str(selected) in table.rows:
+            table.move_cursor(row=table.get_row_index(str(selected)))  # back from a customer: still on it
         status = self.query_one("#customers-status", Static)
         if not page.rows:
             status.update("No customer matches the search.")
@@ -77,6 +86,32 @@ class CustomersScreen(PagedListScreen):
             more = "  n: next page" if page.has_more else ""
             status.update(f"Customers {offset + 1}–{offset + len(page.rows)}{more}  Enter: open the billing profile")
         self.refresh_bindings()
+
+    def _selected_id(self) -> int | None:
+        table = self.query_one("#customers-table", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return int(key) if key is not None else None
+
+    def action_account(self, part: str) -> None:
+        """Open the selected customer's cards, subscriptions or prepaid credit."""
+        customer_id = self._selected_id()
+        if customer_id is None:
+            self.notify("No customer is selected.", severity="warning")
+            return
+        if part == "cards":
+            from billing_tui.screens.payment_method import PaymentMethodScreen
+
+            self.app.push_screen(PaymentMethodScreen(customer_id))
+        elif part == "subscriptions":
+            from billing_tui.screens.subscriptions import SubscriptionsScreen
+
+            self.app.push_screen(SubscriptionsScreen(customer_id))
+        else:
+            from billing_tui.screens.credit import CreditScreen
+
+            self.app.push_screen(CreditScreen(customer_id))
 
     @on(DataTable.RowSelected, "#customers-table")
     def _open(self, event: DataTable.RowSelected) -> None:

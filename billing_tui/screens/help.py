@@ -62,7 +62,12 @@ class HelpScreen(ModalScreen[None]):
         from billing_tui.screens.order_detail import OrderDetailScreen
         from billing_tui.screens.order_line import OrderLineDialog
         from billing_tui.screens.orders import OrdersScreen
+        from billing_tui.screens.assistant import AssistantScreen
+        from billing_tui.screens.credit import ConsumptionDialog, CreditScreen
+        from billing_tui.screens.payment_method import PaymentMethodScreen
         from billing_tui.screens.settings import SettingsScreen
+        from billing_tui.screens.subscriptions import SubscriptionDetailScreen, SubscriptionsScreen
+        from billing_tui.screens.wizard import WizardScreen
 
         sections = [
             ("Everywhere", BillingApp.BINDINGS + [Binding("ctrl+p", "command_palette", "Command palette: every screen and action")]),
@@ -81,6 +86,14 @@ class HelpScreen(ModalScreen[None]):
             ("Orders (F8)", OrdersScreen.BINDINGS + [Binding("enter", "", "Open the order")]),
             ("Order", OrderDetailScreen.BINDINGS + [Binding("tab", "", "Lines / invoices (Enter: open the invoice)")]),
             ("Add-line dialog", OrderLineDialog.BINDINGS),
+            ("Billing wizards (partial, advance, instalments, final)", WizardScreen.BINDINGS),
+            ("Assistant (F9)", AssistantScreen.BINDINGS + [Binding("enter", "", "Send; answer yes/sì to confirm")]),
+            ("Subscriptions (F10; b on a customer)", SubscriptionsScreen.BINDINGS
+             + [Binding("enter", "", "Open the subscription")]),
+            ("Subscription", SubscriptionDetailScreen.BINDINGS),
+            ("Payment method (k on a customer)", PaymentMethodScreen.BINDINGS),
+            ("Prepaid credit (r on a customer)", CreditScreen.BINDINGS),
+            ("Credit-used dialog", ConsumptionDialog.BINDINGS),
         ]
         lines = ["[b]billing-tui keys[/b]", ""]
         for title, bindings in sections:

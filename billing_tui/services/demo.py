@@ -25,7 +25,8 @@ from billing_tui.domain.carts import (
 )
 from billing_tui.domain.errors import BillingError
 from billing_tui.domain.money import line_total, vat_summary
-from billing_tui.domain.orders import instalment_dates
+from billing_tui.domain.clock import FixedClock
+from billing_tui.domain.orders import add_months, instalment_dates
 from billing_tui.services.context import ServiceContext
 from billing_tui.storage.models import (
     Cart,
@@ -111,6 +112,7 @@ class DemoSummary:
     as_of: date
     invoices: int = 0
     orders: int = 0  # staff-created orders (with the history only)
+    subscriptions: int = 0
 
 
 # --- valid identifiers, built with python-stdnum's check-digit functions -------------------
@@ -375,13 +377,47 @@ def fill_demo(ctx: ServiceContext, *, carts: int = 400, seed: int = 7, as_of: da
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
                 ))
+    n_subscriptions = _subscriptions(replace(ctx, clock=FixedClock(now)), day, customer_ids)
     issued = n_orders = 0
     if history:
         staff = _StaffOrders(now, {str(r["name"]): int(r["id"]) for r in customer_rows})  # type: ignore[call-overload]
         issued = _replay_history(ctx, now, random.Random(seed + 1), staff.steps) + len(staff.invoices)
         n_orders = len(staff.numbers)
     return DemoSummary(customers=len(customer_rows), products=len(product_rows), carts=carts,
-                       lines=n_lines, payments=n_payments, seed=seed, as_of=day, invoices=issued, orders=n_orders)
+                       lines=n_lines, payments=n_payments, seed=seed, as_of=day, invoices=issued, orders=n_orders,
+                       subscriptions=n_subscriptions)
+
+
+#: Demo subscriptions (S000.6): customer (by place in the demo), product, period, days until the next renewal,
+#: and whether its automatic renewal was cancelled. Some renew within days, so the renewals can be tried.
+SUBSCRIPTIONS: tuple[tuple[int, str, str, int, bool], ...] = (
+    (1, "LP-MONTH", "month", 0, False),
+    (2, "SMSRX-MONTH", "month", 1, False),
+    (3, "LP-YEAR", "year", 2, False),
+    (4, "SMSRX-MONTH", "month", 5, False),
+    (5, "LP-MONTH", "month", 12, True),
+    (6, "LP-YEAR", "year", 200, False),
+    (7, "SMSRX-MONTH", "month", 20, False),
+    (8, "LP-MONTH", "month", 27, False),
+)
+
+
+def _subscriptions(ctx: ServiceContext, day: date, customer_ids: list[int]) -> int:
+    """Create the demo subscriptions through the subscriptions service, each in its current paid period."""
+    from billing_tui.services import subscriptions
+
+    made = 0
+    for place, sku, period, renews_in, cancelled in SUBSCRIPTIONS:
+        if place > len(customer_ids):
+            continue
+        renewal = day + timedelta(days=renews_in)
+        start = add_months(renewal, -1 if period == "month" else -12)
+        sub = subscriptions.create_subscription(ctx, customer_id=customer_ids[place - 1], product_sku=sku,
+                                                period=period, start=start)
+        if cancelled:
+            subscriptions.cancel_renewal(ctx, sub.id)
+        made += 1
+    return made
 
 
 # --- the staff's orders, billed in parts (S003) ------------------------------------------------------
@@ -549,3 +585,10 @@ def _replay_history(ctx: ServiceContext, now: datetime, rng: random.Random, staf
                              reason="Sconto concordato / agreed discount")
     mail.relay_outbox(replace(ctx, clock=FixedClock(later + timedelta(minutes=1))), mailer=mailer)
     return len(issued)
+
+
+def subscription_customers(ctx: ServiceContext) -> list[int]:
+    """The customers with demo subscriptions (the ones to create on Stripe with test cards)."""
+    from billing_tui.services import subscriptions
+
+    return sorted({s.customer_id for s in subscriptions.list_subscriptions(ctx, cards=False)})

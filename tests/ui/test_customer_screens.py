@@ -143,3 +143,24 @@ async def test_names_with_brackets_are_shown_as_typed(app) -> None:  # type: ign
         await settle(pilot)
         invoices = app.screen.query_one("#invoices-table", DataTable)
         assert invoices.row_count and str(invoices.get_row_at(0)[3]) == "ACME [srl] [/x]"
+
+
+async def test_a_customer_s_cards_subscriptions_and_credit_are_one_key_away(app) -> None:  # type: ignore[no-untyped-def]
+    from billing_tui.screens.credit import CreditScreen
+    from billing_tui.screens.payment_method import PaymentMethodScreen
+    from billing_tui.screens.subscriptions import SubscriptionsScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        table = app.screen.query_one("#customers-table", DataTable)
+        table.move_cursor(row=1)
+        chosen = int(str(table.get_row_at(1)[0]))
+        for key, kind in (("k", PaymentMethodScreen), ("b", SubscriptionsScreen), ("r", CreditScreen)):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, kind) and app.screen.customer_id == chosen
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, CustomersScreen)

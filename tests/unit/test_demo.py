@@ -171,3 +171,16 @@ def test_the_demo_with_its_history_has_a_staff_order_in_every_state(ctx) -> None
 def test_the_demo_without_its_history_has_only_the_generated_carts(demo_ctx) -> None:  # type: ignore[no-untyped-def]
     assert len(carts.list_carts(demo_ctx, carts.CartQuery(limit=1000)).rows) == 400
     assert "in_planning" not in {o.state for o in orders.list_orders(demo_ctx, limit=1000).rows}
+
+
+def test_the_demo_has_subscriptions_of_both_products_some_renewing_soon(demo_ctx, clock) -> None:  # type: ignore[no-untyped-def]
+    from billing_tui.services import subscriptions
+
+    subs = subscriptions.list_subscriptions(demo_ctx, cards=False)
+    names = {s.product_name for s in subs}
+    assert any(n.startswith("Landing Page") for n in names) and any(n.startswith("Ricezione SMS") for n in names)
+    today = clock.now().date()
+    soon = [s for s in subs if s.auto_renew and 0 <= (s.next_renewal - today).days <= 7]
+    assert len(soon) >= 3
+    assert any(not s.auto_renew for s in subs)  # one has its automatic renewal cancelled
+    assert {s.period for s in subs} == {"month", "year"}
