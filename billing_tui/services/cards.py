@@ -7,7 +7,7 @@ raises :class:`StripeNotConnected`, saying how to connect Stripe; the rest of th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,8 +21,8 @@ from billing_tui.domain.carts import CartStatus, InvoiceState, PaymentMethod, Pa
 from billing_tui.domain.errors import BillingError, NotFound
 from billing_tui.domain.money import format_money
 from billing_tui.domain.orders import OrderState
-from billing_tui.integrations.stripe_gateway import CardInfo, StripeError, StripeGateway, stripe_gateway
-from billing_tui.services import audit
+from billing_tui.integrations.stripe_gateway import CardInfo, StripeError, StripeGateway
+from billing_tui.services import audit, stripe_link
 from billing_tui.services.context import ServiceContext
 from billing_tui.storage.account_models import StripeCustomer
 from billing_tui.storage.models import Cart, Customer, Payment
@@ -52,16 +52,6 @@ a good card, one that expires next month plus a spare, and one that attaches but
 
 class StripeNotConnected(BillingError):
     """No Stripe key is configured; the message says how to connect Stripe."""
-
-
-def _default_gateway(ctx: ServiceContext) -> StripeGateway | None:
-    from billing_tui.config import Settings
-
-    return stripe_gateway(Settings())
-
-
-gateway_factory: Callable[[ServiceContext], StripeGateway | None] = _default_gateway
-"""Builds the Stripe gateway for a context (None without a key); tests replace it to point at localstripe."""
 
 
 @dataclass(frozen=True)
@@ -144,14 +134,14 @@ class CardPaymentResult:
 def stripe_status(ctx: ServiceContext) -> str | None:
     """None when Stripe is configured; else what is wrong and how to connect it (never showing a key)."""
     try:
-        gateway = gateway_factory(ctx)
+        gateway = stripe_link.gateway_for(ctx)
     except BillingError as exc:
         return f"Stripe is not connected: {exc.message}"
     return None if gateway is not None else f"Stripe is not connected: {CONNECT_HINT}."
 
 
 def _gateway(ctx: ServiceContext) -> StripeGateway:
-    gateway = gateway_factory(ctx)
+    gateway = stripe_link.gateway_for(ctx)
     if gateway is None:
         raise StripeNotConnected(f"Stripe is not connected: {CONNECT_HINT}.")
     return gateway

@@ -32,8 +32,8 @@ from billing_tui.domain.i18n import format_amount, format_date
 from billing_tui.domain.money import round_money, to_decimal, vat_summary
 from billing_tui.domain.orders import add_months
 from billing_tui.domain.profile import FIELD_KEYS, validate_profile
-from billing_tui.integrations.stripe_gateway import ChargeResult, StripeError, StripeGateway, stripe_gateway
-from billing_tui.services import app_settings, audit
+from billing_tui.integrations.stripe_gateway import ChargeResult, StripeError, StripeGateway
+from billing_tui.services import app_settings, audit, stripe_link
 from billing_tui.services.context import ServiceContext
 from billing_tui.services.invoices import (
     InvoiceRefused,
@@ -71,16 +71,6 @@ _FAILED = ("declined", "failed")
 
 class SubscriptionRefused(BillingError):
     """The action is not possible for this subscription now; the message says why."""
-
-
-def gateway_for(ctx: ServiceContext) -> StripeGateway | None:
-    """The Stripe gateway renewals charge through (``BILLING_STRIPE_API_KEY``); None when Stripe is not configured.
-
-    Module-level so tests and tools can replace it (``subscriptions.gateway_for = ...``).
-    """
-    from billing_tui.config import Settings
-
-    return stripe_gateway(Settings())
 
 
 def retry_days(ctx: ServiceContext) -> tuple[int, ...]:
@@ -211,7 +201,7 @@ class _Cards:
             if not self._ready:
                 self._ready = True
                 try:
-                    self._gateway = gateway_for(self._ctx)
+                    self._gateway = stripe_link.gateway_for(self._ctx)
                 except BillingError:
                     self._gateway = None
             try:
@@ -493,7 +483,7 @@ def run_renewals(ctx: ServiceContext) -> RenewalRunResult:
     tally = _Tally()
     stripe_problem: str | None = None
     try:
-        gateway = gateway_for(ctx)
+        gateway = stripe_link.gateway_for(ctx)
     except BillingError as exc:
         gateway, stripe_problem = None, f"Stripe is not configured properly ({exc.message})"
     else:

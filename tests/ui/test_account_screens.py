@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Static
 from billing_tui.screens.confirm import ConfirmScreen
 from billing_tui.screens.payment_method import PaymentMethodScreen
 from billing_tui.screens.subscriptions import SubscriptionDetailScreen, SubscriptionsScreen
-from billing_tui.services import cards, customers, subscriptions
+from billing_tui.services import cards, customers, stripe_link, subscriptions
 from tests.stripe_server import DECLINES_ON_CHARGE, VISA, StripeTestServer
 from tests.ui.conftest import settle
 
@@ -48,7 +48,7 @@ def account_app(account_ctx):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def stripe(stripe_server: StripeTestServer, monkeypatch: pytest.MonkeyPatch) -> StripeTestServer:
-    monkeypatch.setattr(cards, "gateway_factory", lambda ctx: stripe_server.gateway())
+    monkeypatch.setattr(stripe_link, "gateway_for", lambda ctx: stripe_server.gateway())
     return stripe_server
 
 
@@ -159,7 +159,7 @@ async def test_deleting_the_default_card_warns_first_and_leaves_no_default(accou
 
 
 async def test_without_stripe_the_screen_explains_how_to_connect_it(account_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(cards, "gateway_factory", lambda ctx: None)
+    monkeypatch.setattr(stripe_link, "gateway_for", lambda ctx: None)
     async with account_app.run_test(size=(80, 24)) as pilot:
         screen = await _open_cards(account_app, pilot)
 
@@ -179,14 +179,14 @@ async def test_a_stripe_that_cannot_be_reached_is_reported_and_r_tries_again(  #
     from tests.smtp_server import free_port
 
     down = f"http://127.0.0.1:{free_port()}"
-    monkeypatch.setattr(cards, "gateway_factory", lambda ctx: StripeGateway(stripe.api_key, api_base=down))
+    monkeypatch.setattr(stripe_link, "gateway_for", lambda ctx: StripeGateway(stripe.api_key, api_base=down))
     async with account_app.run_test(size=(80, 24), notifications=True) as pilot:
         screen = await _open_cards(account_app, pilot)
         assert screen.view is None
         assert _text(screen, "#cards-status").startswith(f"The cards could not be read: Stripe could not be reached at {down}")
         assert any("could not be reached" in n.message for n in account_app._notifications)
 
-        monkeypatch.setattr(cards, "gateway_factory", lambda ctx: stripe.gateway())
+        monkeypatch.setattr(stripe_link, "gateway_for", lambda ctx: stripe.gateway())
         await pilot.press("r")
         await settle(pilot)
         assert len(_rows(screen)) == 3
@@ -221,7 +221,7 @@ def subs(account_ctx, stripe, monkeypatch) -> dict[str, int]:  # type: ignore[no
     from billing_tui.services.demo import SELLER
     from billing_tui.storage.models import Product
 
-    monkeypatch.setattr(subscriptions, "gateway_for", lambda _ctx: stripe.gateway())
+    monkeypatch.setattr(stripe_link, "gateway_for", lambda _ctx: stripe.gateway())
     ctx = account_ctx
     settings.update_seller(ctx, SELLER)
     with ctx.db.write() as session:

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from billing_tui.domain.errors import BillingError, NotFound
 from billing_tui.domain.money import format_money
 from billing_tui.integrations.stripe_gateway import StripeError
-from billing_tui.services import cards, customers
+from billing_tui.services import cards, customers, stripe_link
 from billing_tui.services.cards import StripeNotConnected
+
+ORIGINAL_GATEWAY_FOR = stripe_link.gateway_for  # the real factory: reads BILLING_STRIPE_API_KEY
 from billing_tui.storage.account_models import StripeCustomer
 from billing_tui.storage.models import AuditEntry, Cart, Payment
 from tests.conftest import FIXED_NOW
@@ -28,14 +30,14 @@ PERSON = {
 @pytest.fixture
 def stripe(stripe_server: StripeTestServer, monkeypatch: pytest.MonkeyPatch) -> StripeTestServer:
     """The services talk to localstripe."""
-    monkeypatch.setattr(cards, "gateway_factory", lambda ctx: stripe_server.gateway())
+    monkeypatch.setattr(stripe_link, "gateway_for", lambda ctx: stripe_server.gateway())
     return stripe_server
 
 
 @pytest.fixture
 def no_stripe(monkeypatch: pytest.MonkeyPatch) -> None:
     """No Stripe key in the environment: the real factory finds none."""
-    monkeypatch.setattr(cards, "gateway_factory", cards._default_gateway)
+    monkeypatch.setattr(stripe_link, "gateway_for", ORIGINAL_GATEWAY_FOR)
     monkeypatch.delenv("BILLING_STRIPE_API_KEY", raising=False)
     monkeypatch.delenv("BILLING_STRIPE_API_BASE", raising=False)
 
@@ -296,7 +298,7 @@ def test_the_demo_creates_customers_with_test_cards_once_and_refuses_a_live_key(
     assert cards.setup_demo_stripe(ctx, ids).endswith("0 demo customers got 0 test cards (0 decline every charge); "
                                                       "5 already had cards.")
 
-    monkeypatch.setattr(cards, "gateway_factory", lambda ctx: stripe.gateway("sk_live_not_for_demos"))
+    monkeypatch.setattr(stripe_link, "gateway_for", lambda ctx: stripe.gateway("sk_live_not_for_demos"))
     with pytest.raises(StripeError, match="Refusing to create the demo customers on Stripe with a live key"):
         cards.setup_demo_stripe(ctx, ids)
 

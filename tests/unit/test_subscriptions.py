@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from billing_tui.domain.clock import FixedClock
 from billing_tui.domain.errors import NotFound, ValidationFailed
 from billing_tui.integrations.stripe_gateway import BILLING_KEY
-from billing_tui.services import audit, customers, invoices, settings, subscriptions
+from billing_tui.services import audit, customers, invoices, settings, stripe_link, subscriptions
 from billing_tui.services.context import ServiceContext, open_context
 from billing_tui.services.demo import SELLER
 from billing_tui.services.subscriptions import SubscriptionRefused
@@ -65,7 +65,7 @@ def _on(ctx: ServiceContext, day: date, hour: int = 9) -> ServiceContext:
 @pytest.fixture
 def shop(ctx: ServiceContext, stripe_server: StripeTestServer, monkeypatch: pytest.MonkeyPatch) -> dict:
     """A customer with a Visa card on localstripe, linked to their Stripe customer; renewals use that server."""
-    monkeypatch.setattr(subscriptions, "gateway_for", lambda _ctx: stripe_server.gateway())
+    monkeypatch.setattr(stripe_link, "gateway_for", lambda _ctx: stripe_server.gateway())
     customer_id = _shop(ctx)
     stripe_id, card = stripe_server.customer_with_card(VISA, email=CUSTOMER["email"])
     _link(ctx, customer_id, stripe_id)
@@ -148,7 +148,7 @@ def test_a_yearly_subscription_renews_for_a_year(ctx, shop) -> None:  # type: ig
 
 def test_a_declined_card_makes_it_past_due_then_retries_after_1_3_and_7_days_then_suspends(  # type: ignore[no-untyped-def]
         ctx, stripe_server, monkeypatch) -> None:
-    monkeypatch.setattr(subscriptions, "gateway_for", lambda _ctx: stripe_server.gateway())
+    monkeypatch.setattr(stripe_link, "gateway_for", lambda _ctx: stripe_server.gateway())
     customer_id = _shop(ctx)
     stripe_id, _ = stripe_server.customer_with_card(DECLINES_ON_CHARGE, email=CUSTOMER["email"])
     _link(ctx, customer_id, stripe_id)
@@ -193,7 +193,7 @@ def _mails(ctx: ServiceContext) -> list[OutboxMessage]:
 
 
 def test_no_saved_card_is_declined_without_calling_stripe_to_charge(ctx, stripe_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(subscriptions, "gateway_for", lambda _ctx: stripe_server.gateway())
+    monkeypatch.setattr(stripe_link, "gateway_for", lambda _ctx: stripe_server.gateway())
     customer_id = _shop(ctx)
     stripe_id = stripe_server.gateway().create_customer(CUSTOMER["email"], "Rossi")  # on Stripe, no card
     _link(ctx, customer_id, stripe_id)
@@ -256,7 +256,7 @@ def test_cancel_renewal_keeps_the_paid_period_then_ends_without_a_charge(ctx, sh
 
 
 def test_cancelling_a_past_due_subscription_stops_the_retries(ctx, stripe_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(subscriptions, "gateway_for", lambda _ctx: stripe_server.gateway())
+    monkeypatch.setattr(stripe_link, "gateway_for", lambda _ctx: stripe_server.gateway())
     customer_id = _shop(ctx)
     stripe_id, _ = stripe_server.customer_with_card(DECLINES_ON_CHARGE)
     _link(ctx, customer_id, stripe_id)
@@ -292,7 +292,7 @@ import os, sys
 from datetime import datetime
 from billing_tui.domain.clock import FixedClock
 from billing_tui.integrations.stripe_gateway import StripeGateway
-from billing_tui.services import subscriptions
+from billing_tui.services import stripe_link, subscriptions
 from billing_tui.services.context import open_context
 
 url, api_base, key, now = sys.argv[1:5]
@@ -303,7 +303,7 @@ class DiesAfterCharging(StripeGateway):
         print(result.status, result.payment_intent_id, flush=True)
         os._exit(17)  # the process dies after Stripe took the money, before anything is recorded
 
-subscriptions.gateway_for = lambda ctx: DiesAfterCharging(key, api_base=api_base)
+stripe_link.gateway_for = lambda ctx: DiesAfterCharging(key, api_base=api_base)
 ctx = open_context(url, clock=FixedClock(datetime.fromisoformat(now)), actor="worker")
 subscriptions.run_renewals(ctx)
 print("not killed", flush=True)
@@ -443,7 +443,7 @@ def test_the_retry_schedule_is_an_app_setting_once_declared(ctx, stripe_server, 
                                     "2,5", kind="text")
     monkeypatch.setattr(app_settings, "SPECS", (*app_settings.SPECS, spec))
     monkeypatch.setattr(app_settings, "SPEC_BY_KEY", {**app_settings.SPEC_BY_KEY, spec.key: spec})
-    monkeypatch.setattr(subscriptions, "gateway_for", lambda _ctx: stripe_server.gateway())
+    monkeypatch.setattr(stripe_link, "gateway_for", lambda _ctx: stripe_server.gateway())
     assert subscriptions.retry_days(ctx) == (2, 5)
     customer_id = _shop(ctx)
     stripe_id, _ = stripe_server.customer_with_card(DECLINES_ON_CHARGE)
