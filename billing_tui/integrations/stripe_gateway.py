@@ -290,6 +290,12 @@ class StripeGateway:
         """How many PaymentIntents Stripe holds for the customer (each charge attempt makes one)."""
         return len(self._intents(customer_id))
 
+    def payment_intent(self, pi_id: str) -> tuple[ChargeResult, str | None]:
+        """A PaymentIntent's outcome (status, amount, currency) and the card (PaymentMethod id) it used."""
+        with self._errors("read the payment"):
+            intent = self._client.v1.payment_intents.retrieve(pi_id)
+        return _charge_result(intent), _id_of(_field(intent, "payment_method"))
+
     def payment_method_of_intent(self, pi_id: str) -> str | None:
         """The card (PaymentMethod id) a PaymentIntent used, e.g. to save the card of a cart paid by card."""
         with self._errors("read the payment"):

@@ -21,7 +21,7 @@ from billing_tui.domain.carts import CartStatus, InvoiceState, PaymentMethod, Pa
 from billing_tui.domain.errors import BillingError, NotFound
 from billing_tui.domain.money import format_money
 from billing_tui.domain.orders import OrderState
-from billing_tui.integrations.stripe_gateway import CardInfo, StripeError, StripeGateway
+from billing_tui.integrations.stripe_gateway import CardInfo, ChargeResult, StripeError, StripeGateway
 from billing_tui.services import audit, stripe_link
 from billing_tui.services.context import ServiceContext
 from billing_tui.storage.account_models import StripeCustomer
@@ -291,7 +291,8 @@ def delete_card(ctx: ServiceContext, customer_id: int, card_id: str) -> CardChan
 
 # --- a cart paid by card ------------------------------------------------------------------------
 
-def _record_payment(ctx: ServiceContext, cart_number: int, payment_intent_id: str) -> tuple[int, int, Decimal, bool]:
+def _record_payment(ctx: ServiceContext, cart_number: int, payment_intent_id: str,
+                    charged: ChargeResult) -> tuple[int, int, Decimal, bool]:
     """Write the credited card payment and mark the cart paid: (customer id, payment id, amount, already)."""
     now = ctx.clock.now()
     with ctx.db.write() as session:
@@ -313,6 +314,15 @@ def _record_payment(ctx: ServiceContext, cart_number: int, payment_intent_id: st
             raise BillingError(f"Cart {cart_number} is cancelled or refunded: a payment cannot be recorded on it")
         if cart.total <= 0:
             raise BillingError(f"Cart {cart_number} has nothing to pay (total {format_money(cart.total)})")
+        if charged.status != "succeeded":
+            raise BillingError(f"The payment {payment_intent_id} has not succeeded on Stripe ({charged.status}"
+                               f"{': ' + charged.message if charged.message else ''}); nothing was recorded")
+        expected = int(cart.total * 100)
+        if charged.amount_cents != expected or (charged.currency or "").lower() != cart.currency.lower():
+            paid = (f"{Decimal(charged.amount_cents or 0) / 100:.2f} {(charged.currency or '?').upper()}")
+            raise BillingError(f"The payment {payment_intent_id} is for {paid}, but cart {cart_number} totals "
+                               f"{format_money(cart.total, cart.currency)}: check the PaymentIntent id; nothing was "
+                               "recorded")
         payment = Payment(cart_id=cart.id or 0, method=PaymentMethod.CARD.value, amount=cart.total,
                           state=PaymentState.PAID.value, created_at=now, credited_at=now, reference=payment_intent_id)
         session.add(payment)
@@ -351,8 +361,8 @@ def record_card_payment(ctx: ServiceContext, cart_number: int | str, payment_int
     if not pi.startswith("pi_"):
         raise BillingError(f"{payment_intent_id!r} is not a Stripe PaymentIntent id (pi_...): copy it from the "
                            "payment in the Stripe dashboard")
-    method = gateway.payment_method_of_intent(pi)  # read first: a mistyped id writes nothing
-    customer_id, payment_id, amount, already = _record_payment(ctx, number, pi)
+    charged, method = gateway.payment_intent(pi)  # read first: a mistyped id writes nothing
+    customer_id, payment_id, amount, already = _record_payment(ctx, number, pi, charged)
     paid = f"Cart {number} is {'already ' if already else ''}recorded as paid by card ({format_money(amount)})."
     if method is None:
         return CardPaymentResult(number, payment_id, pi, amount, already, None, False,

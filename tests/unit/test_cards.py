@@ -330,3 +330,24 @@ def test_the_cards_commands_list_set_default_delete_and_record_a_payment(ctx, st
 
     assert_one_line_error(run("cards", "list", "--customer", str(customer_id), *db,
                               env={"BILLING_STRIPE_API_KEY": ""}), "Stripe is not connected", "BILLING_STRIPE_API_KEY")
+
+
+def test_a_payment_that_did_not_succeed_or_is_for_another_amount_is_refused_and_nothing_is_recorded(ctx, stripe) -> None:  # type: ignore[no-untyped-def]
+    import stripe as stripe_lib
+
+    customer_id = _customer(ctx)
+    number = _cart(ctx, customer_id, total="122.00")
+    client = stripe_lib.StripeClient(stripe.api_key, base_addresses={"api": stripe.url})
+    unconfirmed = client.v1.payment_intents.create(params={"amount": 12200, "currency": "eur",
+                                                           "payment_method_types": ["card"]})
+
+    with pytest.raises(BillingError, match=f"{unconfirmed.id} has not succeeded on Stripe"):
+        cards.record_card_payment(ctx, number, str(unconfirmed.id))
+    with pytest.raises(BillingError, match=r"is for 99\.00 EUR, but cart 100500 totals"):
+        cards.record_card_payment(ctx, number, _checkout(stripe, 9900))
+
+    with ctx.db.read() as session:
+        cart = session.scalars(select(Cart).where(Cart.number == number)).one()
+        assert cart.payment_state == "unpaid"
+        assert not session.scalars(select(Payment).where(Payment.cart_id == cart.id)).all()
+    assert cards.list_cards(ctx, customer_id).cards == ()
