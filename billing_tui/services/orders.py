@@ -852,6 +852,18 @@ def _write(ctx: ServiceContext, number: int | str, build, apply) -> tuple[str, .
                            "its invoices.") from None
 
 
+def _billing_the_lines(ctx: ServiceContext, action: OrderAction):  # type: ignore[no-untyped-def]
+    """How a partial or final invoice is stored: it bills (and locks) every line not yet billed."""
+    def apply(session: Session, order: _Order, plan: BillingPlan) -> tuple[str, ...]:
+        lines = order.unbilled
+        inv = _issue(session, ctx, order, plan.invoices[0])
+        _bill_lines(session, order, lines, inv)
+        _refresh_totals(order)
+        _move(session, ctx, order, action, invoice=inv.number)
+        return (inv.number or "",)
+    return apply
+
+
 def preview_partial(ctx: ServiceContext, number: int | str, *, on: date | str | None = None,
                     due: date | str | None = None) -> BillingPlan:
     """The partial invoice that would bill every line not yet billed (S003.1)."""
@@ -861,21 +873,16 @@ def preview_partial(ctx: ServiceContext, number: int | str, *, on: date | str | 
 def issue_partial(ctx: ServiceContext, number: int | str, *, on: date | str | None = None,
                   due: date | str | None = None) -> tuple[str, ...]:
     """Issue a partial invoice for every line not yet billed; the lines are locked, the order is in planning."""
-    def apply(session: Session, order: _Order, plan: BillingPlan) -> tuple[str, ...]:
-        lines = order.unbilled
-        inv = _issue(session, ctx, order, plan.invoices[0])
-        _bill_lines(session, order, lines, inv)
-        _refresh_totals(order)
-        _move(session, ctx, order, OrderAction.PARTIAL, invoice=inv.number)
-        return (inv.number or "",)
-    return _write(ctx, number, lambda s, o: _plan_partial(o, *_dates_for(ctx, s, o, OrderAction.PARTIAL, on, due)), apply)
+    return _write(ctx, number, lambda s, o: _plan_partial(o, *_dates_for(ctx, s, o, OrderAction.PARTIAL, on, due)),
+                  _billing_the_lines(ctx, OrderAction.PARTIAL))
 
 
 def preview_advance(ctx: ServiceContext, number: int | str, *, amount: Decimal | str | None = None,
                     percent: Decimal | str | None = None, on: date | str | None = None,
                     due: date | str | None = None) -> BillingPlan:
     """The advance invoice for an amount or a percentage of the order (S003.4)."""
-    return _preview(ctx, number, lambda s, o: _plan_advance(o, *_dates_for(ctx, s, o, OrderAction.ADVANCE, on, due), amount, percent))
+    return _preview(ctx, number, lambda s, o: _plan_advance(
+        o, *_dates_for(ctx, s, o, OrderAction.ADVANCE, on, due), amount, percent))
 
 
 def issue_advance(ctx: ServiceContext, number: int | str, *, amount: Decimal | str | None = None,
@@ -886,7 +893,8 @@ def issue_advance(ctx: ServiceContext, number: int | str, *, amount: Decimal | s
         inv = _issue(session, ctx, order, plan.invoices[0])
         _move(session, ctx, order, OrderAction.ADVANCE, invoice=inv.number)
         return (inv.number or "",)
-    return _write(ctx, number, lambda s, o: _plan_advance(o, *_dates_for(ctx, s, o, OrderAction.ADVANCE, on, due), amount, percent), apply)
+    return _write(ctx, number, lambda s, o: _plan_advance(
+        o, *_dates_for(ctx, s, o, OrderAction.ADVANCE, on, due), amount, percent), apply)
 
 
 def preview_final(ctx: ServiceContext, number: int | str, *, on: date | str | None = None,
@@ -898,14 +906,8 @@ def preview_final(ctx: ServiceContext, number: int | str, *, on: date | str | No
 def issue_final(ctx: ServiceContext, number: int | str, *, on: date | str | None = None,
                 due: date | str | None = None) -> tuple[str, ...]:
     """Issue the final invoice; the order is completed."""
-    def apply(session: Session, order: _Order, plan: BillingPlan) -> tuple[str, ...]:
-        lines = order.unbilled
-        inv = _issue(session, ctx, order, plan.invoices[0])
-        _bill_lines(session, order, lines, inv)
-        _refresh_totals(order)
-        _move(session, ctx, order, OrderAction.FINAL, invoice=inv.number)
-        return (inv.number or "",)
-    return _write(ctx, number, lambda s, o: _plan_final(o, *_dates_for(ctx, s, o, OrderAction.FINAL, on, due)), apply)
+    return _write(ctx, number, lambda s, o: _plan_final(o, *_dates_for(ctx, s, o, OrderAction.FINAL, on, due)),
+                  _billing_the_lines(ctx, OrderAction.FINAL))
 
 
 def preview_instalments(ctx: ServiceContext, number: int | str, *, count: int | str, start: date | str | None,
