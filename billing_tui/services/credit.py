@@ -504,7 +504,9 @@ def _read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
                 rows.append((start, dict(zip(names, values, strict=True))))
             return rows
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise BillingError(f"Cannot read {path}: {exc}") from None
+        raise BillingError(f"Cannot read {path}: {exc}. Check the path, that the file is readable and that it is "
+                           "UTF-8 CSV with the header customer_id,date,quantity,amount,description; nothing was "
+                           "recorded") from None
 
 
 def import_consumption_csv(ctx: ServiceContext, path: Path | str) -> ImportResult:
