@@ -172,7 +172,7 @@ def _credit_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 def cmd_credit(args: argparse.Namespace) -> int:
     """``billing-tui credit ...``."""
     from billing_tui.cli import _context, _print_json, _say, _table
-    from billing_tui.services import credit
+    from billing_tui.services import credit, credit_import
 
     ctx = _context(args)
     as_json = getattr(args, "json", False)
@@ -186,7 +186,7 @@ def cmd_credit(args: argparse.Namespace) -> int:
                  + (" (overdraft: the credit is below zero)" if entry.overdraft else "") + ".")
         return 0
     if args.action == "import":
-        result = credit.import_consumption_csv(ctx, args.file)
+        result = credit_import.import_consumption_csv(ctx, args.file)
         _print_json(result) if as_json else _say(str(result)[:1].upper() + str(result)[1:] + ".")
         return 0
     balance = credit.balance(ctx, args.customer)

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from billing_tui.domain.money import VatRow
+from billing_tui.domain.money import ZERO, VatRow
 
 
 class DocumentKind(StrEnum):
@@ -77,3 +77,73 @@ class InvoiceDocument:
     refers_to_date: date | None = None
     reason: str = ""
     notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The earlier document a cancellation or credit note corrects."""
+
+    id: int
+    number: str
+    issue_date: date
+    counter: int | None = None
+
+
+@dataclass(frozen=True)
+class DocumentDraft:
+    """A document ready to be issued, every kind alike: all it prints and stores, except its number.
+
+    ``services.documents.issue_document`` numbers it, stores it, renders its PDF and queues its
+    email in the caller's transaction. ``order_role`` says how an invoice bills an order in parts
+    (partial | advance | instalment | final); ``refers_to`` is the invoice a cancellation or a
+    credit note corrects.
+    """
+
+    kind: DocumentKind
+    issue_date: date
+    due_date: date | None
+    customer_id: int
+    customer: Party
+    seller: Party
+    language: str
+    currency: str
+    payment_method: str
+    paid: bool
+    split_payment: bool
+    lines: tuple[DocumentLine, ...]
+    vat_rows: tuple[VatRow, ...]
+    cart_id: int | None = None
+    cart_number: int | None = None
+    refers_to: Reference | None = None
+    order_role: str | None = None
+    notes: tuple[str, ...] = ()
+    reason: str = ""
+
+    @property
+    def net(self) -> Decimal:
+        return sum((r.taxable for r in self.vat_rows), ZERO)
+
+    @property
+    def vat(self) -> Decimal:
+        return sum((r.vat for r in self.vat_rows), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return self.net + self.vat
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What the customer pays: the total, less the VAT under split payment."""
+        return self.net if self.split_payment else self.total
+
+    def as_document(self, number: str) -> InvoiceDocument:
+        """The document as printed once it has its number."""
+        return InvoiceDocument(
+            kind=self.kind, number=number, issue_date=self.issue_date, due_date=self.due_date,
+            language=self.language, currency=self.currency, seller=self.seller, customer=self.customer,
+            lines=self.lines, vat_rows=tuple(sorted(self.vat_rows, key=lambda r: r.rate, reverse=True)),
+            net=self.net, vat=self.vat, total=self.total, amount_due=self.amount_due,
+            payment_method=self.payment_method, split_payment=self.split_payment, paid=self.paid,
+            cart_number=self.cart_number, refers_to=self.refers_to.number if self.refers_to else None,
+            refers_to_date=self.refers_to.issue_date if self.refers_to else None, reason=self.reason,
+            notes=self.notes)

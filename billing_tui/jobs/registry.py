@@ -86,14 +86,14 @@ def issue_due_instalments_job(ctx: ServiceContext, now: datetime) -> str:
 
 def credit_month_end_job(ctx: ServiceContext, now: datetime) -> str:
     """Issue the zero invoices of every ended month with prepaid credit consumed, each customer-month once (S000.8)."""
-    from billing_tui.services.credit import run_month_end
+    from billing_tui.services.month_end import run_month_end
 
     return str(run_month_end(ctx))
 
 
 def renew_subscriptions_job(ctx: ServiceContext, now: datetime) -> str:
     """Charge and invoice the subscriptions due as of ``now``, with retries; each period charged and invoiced once."""
-    from billing_tui.services.subscriptions import run_renewals
+    from billing_tui.services.renewals import run_renewals
 
     return str(run_renewals(ctx))
 

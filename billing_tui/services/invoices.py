@@ -7,55 +7,37 @@ outbox, all or nothing. The email itself is sent afterwards by the mail relay.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from billing_tui.domain.carts import InvoiceState, PaymentState, parse_cart_number
-from billing_tui.domain.documents import (
-    DocumentKind,
-    DocumentLine,
-    InvoiceDocument,
-    Party,
-)
-from billing_tui.domain.errors import BillingError, NotFound, ValidationFailed
-from billing_tui.domain.i18n import format_amount, format_date, t
-from billing_tui.domain.money import (
-    ZERO,
-    VatRow,
-    round_money,
-    split_gross,
-    to_decimal,
-    vat_summary,
-)
-from billing_tui.domain.numbering import RangeKind
-from billing_tui.domain.profile import FIELD_KEYS, validate_profile
+from billing_tui.domain.documents import DocumentKind, DocumentLine, InvoiceDocument
+from billing_tui.domain.errors import NotFound, ValidationFailed
+from billing_tui.domain.i18n import format_date, t
+from billing_tui.domain.money import ZERO, round_money, split_gross, to_decimal
 from billing_tui.services import app_settings
 from billing_tui.services.context import ServiceContext
-from billing_tui.services.numbering import allocate
-from billing_tui.storage.invoice_models import (
-    Invoice,
-    InvoiceLine,
-    InvoicePdf,
-    InvoiceVat,
-    OutboxMessage,
+from billing_tui.services.documents import (
+    InvoiceRefused,
+    correction_draft,
+    customer_draft,
+    issue_document,
+    profile_problem,
+    queue_document_mail,
+    stored_document,
 )
-from billing_tui.storage.models import Cart, CartLine, Customer, SellerSettings, utc
+from billing_tui.storage.invoice_models import Invoice, InvoicePdf, OutboxMessage
+from billing_tui.storage.models import Cart, CartLine, Customer, utc
 from billing_tui.storage.search import contains_ci
 
 PAGE_SIZE = 50
 KINDS = ("invoice", "cancellation", "credit_note")
 STATUSES = ("issued", "cancelled", "credited")
-
-
-class InvoiceRefused(BillingError):
-    """The action is not possible for this document now; the message says why and what to do."""
 
 
 # --- views ----------------------------------------------------------------------------------
@@ -123,133 +105,6 @@ class InvoiceDetail:
         return self.document.kind.value
 
 
-# --- building documents -----------------------------------------------------------------------
-
-def _party_from_customer(c: Customer) -> Party:
-    return Party(name=c.name, address=c.address, city=c.city, postcode=c.postcode or "", province=c.province or "",
-                 country=c.country, vat_number=c.vat_number or "", fiscal_code=c.fiscal_code or "", email=c.email,
-                 customer_type=c.customer_type, pa_office_code=c.pa_office_code or "", sdi_code=c.sdi_code or "",
-                 pec=c.pec or "")
-
-
-def _party_from_seller(s: SellerSettings) -> Party:
-    return Party(name=s.company_name, address=s.address, city=s.city, postcode=s.postcode, province=s.province,
-                 country=s.country, vat_number=s.vat_number, fiscal_code=s.fiscal_code, email=s.email, iban=s.iban)
-
-
-def _party_json(p: Party) -> str:
-    return json.dumps(p.__dict__, sort_keys=True, ensure_ascii=False)
-
-
-def _party_from_json(text: str) -> Party:
-    return Party(**json.loads(text))
-
-
-def _document(session: Session, inv: Invoice) -> InvoiceDocument:
-    """The document of a stored invoice, read back from its rows."""
-    lines = session.scalars(select(InvoiceLine).where(col(InvoiceLine.invoice_id) == inv.id)
-                            .order_by(col(InvoiceLine.position))).all()
-    vats = session.scalars(select(InvoiceVat).where(col(InvoiceVat.invoice_id) == inv.id)
-                           .order_by(col(InvoiceVat.rate).desc())).all()
-    related = session.get(Invoice, inv.related_id) if inv.related_id else None
-    cart_number = session.scalar(select(Cart.number).where(col(Cart.id) == inv.cart_id)) if inv.cart_id else None
-    return _document_of(
-        inv,
-        [DocumentLine(position=ln.position, sku=ln.sku, description=ln.description, quantity=ln.quantity,
-                      unit_price=ln.unit_price, vat_rate=ln.vat_rate, line_total=ln.line_total) for ln in lines],
-        tuple(VatRow(rate=v.rate, taxable=v.taxable, vat=v.vat) for v in vats), related, cart_number)
-
-
-def _document_of(inv: Invoice, lines: list[DocumentLine], vat_rows: tuple[VatRow, ...], related: Invoice | None,
-                 cart_number: int | None) -> InvoiceDocument:
-    """The document of an invoice from its parts (no query: used while issuing)."""
-    return InvoiceDocument(
-        kind=DocumentKind(inv.kind), number=inv.number or "", issue_date=inv.issue_date, due_date=inv.due_date,
-        language=inv.language, currency=inv.currency, seller=_party_from_json(inv.seller_snapshot),
-        customer=_party_from_json(inv.customer_snapshot), lines=tuple(lines),
-        vat_rows=tuple(sorted(vat_rows, key=lambda r: r.rate, reverse=True)),
-        net=inv.net, vat=inv.vat, total=inv.total, amount_due=inv.amount_due, payment_method=inv.payment_method,
-        split_payment=inv.split_payment, paid=inv.paid, cart_number=cart_number,
-        refers_to=related.number if related else None, refers_to_date=related.issue_date if related else None,
-        reason=inv.reason or "",
-        notes=tuple((inv.notes or "").splitlines()),
-    )
-
-
-def _seller(session: Session) -> SellerSettings:
-    seller = session.get(SellerSettings, 1)
-    if seller is None or not seller.company_name or not seller.vat_number:
-        raise InvoiceRefused("The company data is incomplete: fill in at least the company name and VAT number "
-                             "in Settings (F4) before issuing documents.")
-    return seller
-
-
-def _check_date(session: Session, ctx: ServiceContext, kind: DocumentKind, on: date) -> None:
-    today = ctx.clock.now().date()
-    if on > today:
-        raise InvoiceRefused(f"A document cannot be dated in the future ({on}); use today ({today}) or earlier.")
-    # Dates follow numbers, so the year's highest counter has its latest date (read from the series index).
-    latest = session.scalar(select(Invoice.issue_date).where(col(Invoice.kind) == kind.value,
-                                                             col(Invoice.year) == on.year)
-                            .order_by(col(Invoice.counter).desc()).limit(1))
-    if latest is not None and on < latest:
-        raise InvoiceRefused(f"Numbers follow dates: the last {kind.value.replace('_', ' ')} of {on.year} is dated "
-                             f"{latest}, so a new one cannot be dated {on}. Use {latest} or later.")
-
-
-def _store(session: Session, ctx: ServiceContext, *, kind: DocumentKind, on: date, due: date | None,
-           customer_snapshot: Party, seller_snapshot: Party, language: str, currency: str, payment_method: str,
-           paid: bool, split_payment: bool, lines: list[DocumentLine], vat_rows: tuple[VatRow, ...],
-           cart: Cart | None, customer_id: int, related: Invoice | None, reason: str | None,
-           order_role: str | None = None, notes: tuple[str, ...] = ()) -> Invoice:
-    """Number, store, render and queue one document inside the caller's transaction."""
-    net = sum((r.taxable for r in vat_rows), ZERO)
-    vat = sum((r.vat for r in vat_rows), ZERO)
-    total = net + vat
-    amount_due = net if split_payment else total
-    alloc = allocate(session, kind=RangeKind(kind.value), on=on,
-                     invoice_counter=related.counter if related is not None else None)
-    if session.scalar(select(func.count()).select_from(Invoice).where(col(Invoice.number) == alloc.number)):
-        raise InvoiceRefused(f"Number {alloc.number} is already taken by an earlier document: the number format has "
-                             "no year, so numbers repeat (S004.10). Add {yy} or {yyyy} in Settings → Number ranges.")
-    now = ctx.clock.now()
-    inv = Invoice(kind=kind.value, status="issued", number=alloc.number, year=alloc.year, counter=alloc.counter,
-                  issue_date=on, due_date=due, cart_id=cart.id if cart else None, customer_id=customer_id,
-                  related_id=related.id if related else None, customer_snapshot=_party_json(customer_snapshot),
-                  seller_snapshot=_party_json(seller_snapshot), language=language, currency=currency,
-                  payment_method=payment_method, paid=paid, split_payment=split_payment, net=net, vat=vat,
-                  total=total, amount_due=amount_due, reason=reason, created_by=ctx.actor, created_at=now,
-                  issued_at=now, order_role=order_role, notes="\n".join(notes) or None)
-    session.add(inv)
-    session.flush()
-    session.execute(insert(InvoiceLine), [
-        {"invoice_id": inv.id, "position": ln.position, "sku": ln.sku, "description": ln.description,
-         "quantity": ln.quantity, "unit_price": ln.unit_price, "vat_rate": ln.vat_rate, "line_total": ln.line_total}
-        for ln in lines])
-    session.execute(insert(InvoiceVat), [
-        {"invoice_id": inv.id, "rate": row.rate, "taxable": row.taxable, "vat": row.vat} for row in vat_rows])
-    document = _document_of(inv, lines, vat_rows, related, cart.number if cart else None)
-    from billing_tui.integrations.pdf import render_invoice_pdf
-
-    pdf = render_invoice_pdf(document)
-    session.execute(insert(InvoicePdf), [{"invoice_id": inv.id, "content": pdf,
-                                          "sha256": hashlib.sha256(pdf).hexdigest()}])
-    _queue_mail(session, ctx, inv, document, attempt=1)
-    return inv
-
-
-def _queue_mail(session: Session, ctx: ServiceContext, inv: Invoice, doc: InvoiceDocument, *, attempt: int) -> None:
-    from billing_tui.services.mail import queue_email
-
-    kind = t(doc.kind.value, doc.language)
-    values = {"kind": kind, "kind_lower": kind.lower(), "number": doc.number, "seller": doc.seller.name,
-              "date": format_date(doc.issue_date, doc.language),
-              "total": format_amount(doc.total, doc.currency, doc.language)}
-    queue_email(session, ctx, key=f"invoice-mail:{inv.id}:{attempt}", invoice_id=inv.id,
-                recipient=doc.customer.email, subject=t("mail_subject", doc.language, **values),
-                body=t("mail_body", doc.language, **values), new_key=attempt == 1)
-
-
 # --- issuing an invoice for a paid cart ---------------------------------------------------------
 
 def _cart_by_number(session: Session, number: int | str, *, lock: bool = False) -> Cart:
@@ -278,12 +133,10 @@ def _issue_for_cart(session: Session, ctx: ServiceContext, cart: Cart, on: date)
         raise InvoiceRefused(f"Cart {cart.number} already has invoice {existing}; a cart gets one invoice.")
     customer = session.get(Customer, cart.customer_id)
     assert customer is not None
-    errors = validate_profile({k: getattr(customer, k) for k in FIELD_KEYS})[1]
-    if errors:
+    problem = profile_problem(customer)
+    if problem:
         raise InvoiceRefused(f"The billing profile of {customer.name} (customer {customer.id}) is incomplete: "
-                             f"{'; '.join(errors.values())}. Fix it in Customers (F3), then issue the invoice.")
-    seller = _seller(session)
-    _check_date(session, ctx, DocumentKind.INVOICE, on)
+                             f"{problem}. Fix it in Customers (F3), then issue the invoice.")
     cart_lines = session.scalars(select(CartLine).where(col(CartLine.cart_id) == cart.id)
                                  .order_by(col(CartLine.position))).all()
     if not cart_lines:
@@ -291,13 +144,9 @@ def _issue_for_cart(session: Session, ctx: ServiceContext, cart: Cart, on: date)
     lines = [DocumentLine(position=ln.position, sku=ln.sku, description=ln.description, quantity=ln.quantity,
                           unit_price=ln.unit_price, vat_rate=ln.vat_rate, line_total=ln.line_total)
              for ln in cart_lines]
-    totals = vat_summary((ln.line_total, ln.vat_rate) for ln in lines)
-    split = customer.customer_type == "pa" and bool(customer.split_payment)
-    inv = _store(session, ctx, kind=DocumentKind.INVOICE, on=on, due=on, customer_snapshot=_party_from_customer(customer),
-                 seller_snapshot=_party_from_seller(seller), language=customer.language or seller.default_language,
-                 currency=cart.currency, payment_method=cart.payment_method, paid=True, split_payment=split,
-                 lines=lines, vat_rows=totals.vat_rows, cart=cart, customer_id=customer.id or 0, related=None,
-                 reason=None)
+    draft = customer_draft(session, customer, on=on, due=on, lines=lines, currency=cart.currency,
+                           payment_method=cart.payment_method, paid=True, cart=cart)
+    inv = issue_document(ctx, draft, session=session)
     cart.invoice_state = InvoiceState.ISSUED.value
     session.add(cart)
     return inv
@@ -436,14 +285,10 @@ def cancel_invoice(ctx: ServiceContext, number: str, *, on: date | str | None = 
         reason = _cancel_refusal(session, inv)
         if reason:
             raise InvoiceRefused(reason)
-        _check_date(session, ctx, DocumentKind.CANCELLATION, day)
-        original = _document(session, inv)
-        storno = _store(session, ctx, kind=DocumentKind.CANCELLATION, on=day, due=day,
-                        customer_snapshot=original.customer, seller_snapshot=original.seller,
-                        language=inv.language, currency=inv.currency, payment_method=inv.payment_method,
-                        paid=inv.paid, split_payment=inv.split_payment, lines=list(original.lines),
-                        vat_rows=original.vat_rows, cart=None, customer_id=inv.customer_id, related=inv,
-                        reason=None)
+        original = stored_document(session, inv)
+        storno = issue_document(ctx, correction_draft(inv, original, kind=DocumentKind.CANCELLATION, on=day,
+                                                      lines=original.lines, vat_rows=original.vat_rows),
+                                session=session)
         inv.status = "cancelled"
         session.add(inv)
         if inv.cart_id:
@@ -488,18 +333,15 @@ def credit_note(ctx: ServiceContext, number: str, amount: Decimal | str, *, reas
         problem = check_credit_amount(value, creditable, inv.currency)[1]
         if problem:
             raise ValidationFailed({"amount": problem}, f"Nothing was issued on invoice {inv.number}. {problem}.")
-        _check_date(session, ctx, DocumentKind.CREDIT_NOTE, day)
-        original = _document(session, inv)
+        original = stored_document(session, inv)
         rows = split_gross(value, original.vat_rows)
         label = t("credits", inv.language, number=inv.number, date=format_date(inv.issue_date, inv.language))
         lines = [DocumentLine(position=i + 1, sku="CREDIT", description=f"{label} ({row.rate.normalize():f}%)",
                               quantity=Decimal("1.000"), unit_price=row.taxable, vat_rate=row.rate,
                               line_total=row.taxable) for i, row in enumerate(rows)]
-        note = _store(session, ctx, kind=DocumentKind.CREDIT_NOTE, on=day, due=day,
-                      customer_snapshot=original.customer, seller_snapshot=original.seller, language=inv.language,
-                      currency=inv.currency, payment_method=inv.payment_method, paid=False,
-                      split_payment=inv.split_payment, lines=lines, vat_rows=rows, cart=None,
-                      customer_id=inv.customer_id, related=inv, reason=reason.strip() or None)
+        note = issue_document(ctx, correction_draft(inv, original, kind=DocumentKind.CREDIT_NOTE, on=day,
+                                                    lines=lines, vat_rows=rows, reason=reason.strip()),
+                              session=session)
         if creditable - value <= ZERO:
             inv.status = "credited"
             session.add(inv)
@@ -513,7 +355,7 @@ def resend_invoice(ctx: ServiceContext, number: str) -> InvoiceDetail:
         inv = _invoice_by_number(session, number)
         attempts = session.scalar(select(func.count()).select_from(OutboxMessage).where(
             col(OutboxMessage.invoice_id) == inv.id)) or 0
-        _queue_mail(session, ctx, inv, _document(session, inv), attempt=attempts + 1)
+        queue_document_mail(session, ctx, inv, stored_document(session, inv), attempt=attempts + 1)
         inv_id = inv.id
     return get_invoice(ctx, inv_id)
 
@@ -532,7 +374,7 @@ def get_invoice(ctx: ServiceContext, ref: int | str) -> InvoiceDetail:
         inv = session.get(Invoice, ref) if isinstance(ref, int) else _invoice_by_number(session, ref)
         if inv is None:
             raise NotFound(f"There is no document {ref!r}")
-        doc = _document(session, inv)
+        doc = stored_document(session, inv)
         related = session.get(Invoice, inv.related_id) if inv.related_id else None
         linked = session.scalars(select(Invoice).where(col(Invoice.related_id) == inv.id)
                                  .order_by(col(Invoice.issue_date), col(Invoice.id))).all()

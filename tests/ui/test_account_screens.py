@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Static
 from billing_tui.screens.confirm import ConfirmScreen
 from billing_tui.screens.payment_method import PaymentMethodScreen
 from billing_tui.screens.subscriptions import SubscriptionDetailScreen, SubscriptionsScreen
-from billing_tui.services import cards, customers, stripe_link, subscriptions
+from billing_tui.services import cards, customers, renewals, stripe_link, subscriptions
 from tests.stripe_server import DECLINES_ON_CHARGE, VISA, StripeTestServer
 from tests.ui.conftest import settle
 
@@ -243,7 +243,7 @@ def subs(account_ctx, stripe, monkeypatch) -> dict[str, int]:  # type: ignore[no
             "yearly": create(rossi, "LP-YEAR", "year", date(2026, 3, 10)),
             "cancelled": create(1, "SMS-MONTH", "month", date(2026, 11, 5))}
     subscriptions.cancel_renewal(ctx, made["cancelled"])
-    assert str(subscriptions.run_renewals(ctx)).startswith("renewed 1 (PS26001)")
+    assert str(renewals.run_renewals(ctx)).startswith("renewed 1 (PS26001)")
     return made
 
 

@@ -8,7 +8,7 @@ from textual.app import App
 from textual.widgets import DataTable, Input, Static
 
 from billing_tui.screens.credit import ConsumptionDialog, CreditScreen
-from billing_tui.services import credit
+from billing_tui.services import credit, month_end
 from tests.ui.conftest import settle, wait_until
 
 
@@ -28,7 +28,7 @@ def _credit_customer(ctx) -> int:  # type: ignore[no-untyped-def]
                               description="SMS campagna ottobre")
     credit.record_consumption(ctx, customer_id=customer_id, amount="15.50", quantity=155, on="2026-11-20",
                               description="SMS [promemoria] novembre")
-    assert [m for _, _, m in credit.run_month_end(ctx).issued if _ == customer_id] == ["2026-10"]
+    assert [m for _, _, m in month_end.run_month_end(ctx).issued if _ == customer_id] == ["2026-10"]
     return int(customer_id)
 
 

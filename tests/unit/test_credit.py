@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_tui.domain.errors import NotFound, ValidationFailed
-from billing_tui.services import app_settings, credit, customers, invoices, settings
+from billing_tui.services import app_settings, credit, credit_import, customers, invoices, month_end, settings
 from billing_tui.services.credit import CreditRefused
 from billing_tui.storage.account_models import CreditEntry, CreditMonthEnd
 from billing_tui.storage.invoice_models import Invoice, OutboxMessage
@@ -147,7 +147,7 @@ def test_month_end_issues_one_zero_invoice_for_october_and_none_for_november(ctx
         clock.set(_at(day))
         credit.record_consumption(ctx, customer_id=shop, amount=amount, on=day, quantity=10, description="SMS")
     clock.set(_at("2026-11-01"))
-    result = credit.run_month_end(ctx)
+    result = month_end.run_month_end(ctx)
     assert [(c, m) for _, c, m in result.issued] == [(shop, "2026-10")] and not result.waiting
     assert str(result).startswith("issued 1 zero invoice(s): PS26002")
     (zero,) = _zero_invoices(ctx)
@@ -166,9 +166,9 @@ def test_month_end_issues_one_zero_invoice_for_october_and_none_for_november(ctx
     assert zero.mail_status == "queued"
     assert _count(ctx, OutboxMessage, OutboxMessage.invoice_id == zero.id) == 1
     # Running again, the same day or a month later (November had no consumption), issues nothing new.
-    assert credit.run_month_end(ctx).issued == ()
+    assert month_end.run_month_end(ctx).issued == ()
     clock.set(_at("2026-12-01"))
-    assert credit.run_month_end(ctx).issued == ()
+    assert month_end.run_month_end(ctx).issued == ()
     assert _count(ctx, Invoice) == 2 and _count(ctx, CreditMonthEnd) == 1
     months = {m.month: m.zero_invoice for m in credit.balance(ctx, shop).months}
     assert months == {"2026-10": zero.number, "2026-11": None, "2026-12": None}
@@ -181,7 +181,7 @@ def test_month_end_catches_up_missed_months_and_reverses_each_purchase_drawn_on(
     second = _buy(ctx, shop, ("SMS-CREDIT-50", "1", "50.00", "22"))
     credit.record_consumption(ctx, customer_id=shop, amount="30.00", on="2026-11-10")  # 11 from the first, 19 from the second
     clock.set(_at("2027-01-02"))  # nothing ran on 1 December
-    result = credit.run_month_end(ctx)
+    result = month_end.run_month_end(ctx)
     assert [m for _, _, m in result.issued] == ["2026-10", "2026-11"]
     october, november = _zero_invoices(ctx)
     assert [ln.line_total for ln in november.document.lines] == [D("24.59"), D("-9.02"), D("-15.57")]
@@ -194,7 +194,7 @@ def test_a_consumption_cannot_be_dated_in_a_month_already_reported(ctx, clock, s
     _buy(ctx, shop, ("SMS-CREDIT-50", "1", "50.00", "22"))
     credit.record_consumption(ctx, customer_id=shop, amount="5.00", on="2026-10-05")
     clock.set(_at("2026-11-01"))
-    number = credit.run_month_end(ctx).issued[0][0]
+    number = month_end.run_month_end(ctx).issued[0][0]
     with pytest.raises(ValidationFailed) as info:
         credit.record_consumption(ctx, customer_id=shop, amount="1.00", on="2026-10-31")
     assert number in info.value.errors["date"]
@@ -204,10 +204,10 @@ def test_overdraft_waits_for_credit_before_its_month_is_reported(ctx, clock, sho
     app_settings.update_settings(ctx, {"credit_overdraft": "allow"})
     credit.record_consumption(ctx, customer_id=shop, amount="5.00", on="2026-10-05")
     clock.set(_at("2026-11-01"))
-    result = credit.run_month_end(ctx)
+    result = month_end.run_month_end(ctx)
     assert result.issued == () and "overdraft" in result.waiting[0][2]
     _buy(ctx, shop, ("SMS-CREDIT-50", "1", "50.00", "22"))
-    (zero,) = [n for n, _, _ in credit.run_month_end(ctx).issued]
+    (zero,) = [n for n, _, _ in month_end.run_month_end(ctx).issued]
     assert invoices.get_invoice(ctx, zero).document.total == 0
 
 
@@ -237,9 +237,9 @@ def test_csv_import_records_every_row_and_the_same_file_twice_records_nothing_ne
                           f"{shop},2026-10-02,100,10.00,SMS campagna\n"  # another day: another row
                           f"{shop},2026-10-02,100,10.00,SMS campagna\n"  # the same row twice is two consumptions
                           f"{shop},2026-10-03,5,\"0,50\",\"Avvisi, promemoria\"\n")
-    result = credit.import_consumption_csv(ctx, path)
+    result = credit_import.import_consumption_csv(ctx, path)
     assert (result.recorded, result.already_imported, result.amount) == (4, 0, D("30.50"))
-    again = credit.import_consumption_csv(ctx, path)
+    again = credit_import.import_consumption_csv(ctx, path)
     assert (again.recorded, again.already_imported) == (0, 4) and "already imported" in str(again)
     assert credit.balance(ctx, shop).consumed == D("30.50")
 
@@ -250,16 +250,16 @@ def test_a_bad_line_imports_nothing_and_is_named(ctx, shop, tmp_path) -> None:  
                           f"{shop},2026-10-01,100,10.00,ok\n"
                           f"{shop},2026-10-01,100,dieci,bad amount\n")
     with pytest.raises(ValidationFailed) as info:
-        credit.import_consumption_csv(ctx, path)
+        credit_import.import_consumption_csv(ctx, path)
     assert "Nothing was imported from sms.csv" in info.value.message and "line 3: amount" in info.value.message
     too_much = _csv(tmp_path, "customer_id,date,quantity,amount,description\n"
                               f"{shop},2026-10-01,100,50.00,ok\n"
                               f"{shop},2026-10-02,100,50.00,over\n", "over.csv")
     with pytest.raises(ValidationFailed, match="line 3: customer .* would go below zero"):
-        credit.import_consumption_csv(ctx, too_much)
+        credit_import.import_consumption_csv(ctx, too_much)
     no_header = _csv(tmp_path, f"{shop},2026-10-01,100,10.00,ok\n", "raw.csv")
     with pytest.raises(ValidationFailed, match="line 1: the header must name the columns"):
-        credit.import_consumption_csv(ctx, no_header)
+        credit_import.import_consumption_csv(ctx, no_header)
     assert _count(ctx, CreditEntry, CreditEntry.kind == "consumption") == 0
 
 

@@ -115,7 +115,7 @@ def test_format_without_year_refuses_a_repeated_number(demo_ctx, clock) -> None:
     numbering.set_range(demo_ctx, year=2026, kind="invoice", fmt="PS{i;3}")
     a, b = _paid_carts(demo_ctx, 2)
     assert invoices.issue_invoice_for_cart(demo_ctx, a, on="2025-12-30").number == "PS001"
-    with pytest.raises(InvoiceRefused, match="S004.10"):
+    with pytest.raises(InvoiceRefused, match="the number format has no year"):  # S004.10
         invoices.issue_invoice_for_cart(demo_ctx, b)
     assert numbering.show_year(demo_ctx, 2026)[0].last_number == 0
 

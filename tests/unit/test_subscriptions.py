@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from billing_tui.domain.clock import FixedClock
 from billing_tui.domain.errors import NotFound, ValidationFailed
 from billing_tui.integrations.stripe_gateway import BILLING_KEY
-from billing_tui.services import audit, customers, invoices, settings, stripe_link, subscriptions
+from billing_tui.services import audit, customers, invoices, orders, renewals, settings, stripe_link, subscriptions
 from billing_tui.services.context import ServiceContext, open_context
 from billing_tui.services.demo import SELLER
 from billing_tui.services.subscriptions import SubscriptionRefused
@@ -85,7 +87,7 @@ def test_a_due_renewal_is_charged_invoiced_emailed_and_moved_on(ctx, shop, strip
     assert (before.state, before.next_renewal, before.gross, before.card_on_file) == (
         "active", TODAY, Decimal("24.28"), True)
 
-    result = subscriptions.run_renewals(ctx)
+    result = renewals.run_renewals(ctx)
 
     assert str(result) == "renewed 1 (PS26001)"
     detail = subscriptions.get_subscription(ctx, sub_id)
@@ -108,7 +110,7 @@ def test_a_due_renewal_is_charged_invoiced_emailed_and_moved_on(ctx, shop, strip
     assert [(r.rate, r.taxable, r.vat) for r in doc.vat_rows] == [(Decimal("22.00"), Decimal("19.90"), Decimal("4.38"))]
     assert invoice.mail_status == "queued" and invoices.invoice_pdf(ctx, "PS26001")[1].startswith(b"%PDF")
 
-    again = subscriptions.run_renewals(ctx)  # the same day: nothing is due any more
+    again = renewals.run_renewals(ctx)  # the same day: nothing is due any more
     assert str(again) == "renewed 0"
     assert subscriptions.get_subscription(ctx, sub_id) == detail
     assert gateway.count_payment_intents(shop["stripe"]) == 1 and _count(ctx, Invoice) == 1
@@ -116,7 +118,7 @@ def test_a_due_renewal_is_charged_invoiced_emailed_and_moved_on(ctx, shop, strip
 
 def test_the_key_and_the_subscription_travel_in_the_payment_intent(ctx, shop, stripe_server) -> None:  # type: ignore[no-untyped-def]
     sub_id = _monthly_due_today(ctx, shop["customer"])
-    subscriptions.run_renewals(ctx)
+    renewals.run_renewals(ctx)
     attempt = subscriptions.get_subscription(ctx, sub_id).attempts[0]
     [intent] = stripe_server.gateway()._intents(shop["stripe"])
     assert intent["metadata"][BILLING_KEY] == attempt.idempotency_key
@@ -128,7 +130,7 @@ def test_the_31st_renews_on_month_ends_and_missed_periods_are_caught_up(ctx, sho
                                                period="month", start="2026-08-31").id
     assert subscriptions.get_subscription(ctx, sub_id).subscription.period_end == date(2026, 9, 30)
 
-    result = subscriptions.run_renewals(ctx)  # nothing ran since September: two periods are due
+    result = renewals.run_renewals(ctx)  # nothing ran since September: two periods are due
 
     assert str(result) == "renewed 2 (PS26001, PS26002)"
     detail = subscriptions.get_subscription(ctx, sub_id)
@@ -141,7 +143,7 @@ def test_the_31st_renews_on_month_ends_and_missed_periods_are_caught_up(ctx, sho
 def test_a_yearly_subscription_renews_for_a_year(ctx, shop) -> None:  # type: ignore[no-untyped-def]
     sub_id = subscriptions.create_subscription(ctx, customer_id=shop["customer"], product_sku="LP-YEAR",
                                                period="year", start=date(2025, 11, 23)).id
-    subscriptions.run_renewals(ctx)
+    renewals.run_renewals(ctx)
     s = subscriptions.get_subscription(ctx, sub_id).subscription
     assert (s.period_start, s.period_end, s.gross) == (TODAY, date(2027, 11, 23), Decimal("242.78"))
 
@@ -154,7 +156,7 @@ def test_a_declined_card_makes_it_past_due_then_retries_after_1_3_and_7_days_the
     _link(ctx, customer_id, stripe_id)
     sub_id = _monthly_due_today(ctx, customer_id)
 
-    first = subscriptions.run_renewals(ctx)
+    first = renewals.run_renewals(ctx)
 
     assert str(first).startswith("renewed 0; declined 1")
     detail = subscriptions.get_subscription(ctx, sub_id)
@@ -168,7 +170,7 @@ def test_a_declined_card_makes_it_past_due_then_retries_after_1_3_and_7_days_the
     outcomes = {}
     for offset in range(0, 10):  # the job runs every day; only the retry days charge
         day = TODAY + timedelta(days=offset)
-        outcomes[offset] = str(subscriptions.run_renewals(_on(ctx, day, hour=10)))
+        outcomes[offset] = str(renewals.run_renewals(_on(ctx, day, hour=10)))
     charged = [o for o, text in outcomes.items() if not text.startswith("renewed 0") or "declined" in text
                or "suspended" in text]
     assert charged == [1, 3, 7]
@@ -201,7 +203,7 @@ def test_no_saved_card_is_declined_without_calling_stripe_to_charge(ctx, stripe_
     other = customers.create_customer(ctx, {**CUSTOMER, "name": "Bianchi S.r.l.", "vat_number": "01234560017"}).id
     without_stripe = _monthly_due_today(ctx, other)
 
-    result = subscriptions.run_renewals(ctx)
+    result = renewals.run_renewals(ctx)
 
     assert "declined 2" in str(result)
     for sub_id in (with_stripe, without_stripe):
@@ -217,7 +219,7 @@ def test_without_stripe_nothing_is_charged_and_the_job_says_why(ctx, monkeypatch
     customer_id = _shop(ctx)
     sub_id = _monthly_due_today(ctx, customer_id)
 
-    result = subscriptions.run_renewals(ctx)
+    result = renewals.run_renewals(ctx)
 
     assert str(result) == "renewed 0; Stripe is not configured (set BILLING_STRIPE_API_KEY): 1 renewal(s) not charged"
     detail = subscriptions.get_subscription(ctx, sub_id)
@@ -226,7 +228,7 @@ def test_without_stripe_nothing_is_charged_and_the_job_says_why(ctx, monkeypatch
 
     monkeypatch.setenv("BILLING_STRIPE_API_KEY", "pk_test_publishable")  # a wrong kind of key: said, not raised
     assert "Stripe is not configured properly (The Stripe key is a publishable key" in str(
-        subscriptions.run_renewals(ctx))
+        renewals.run_renewals(ctx))
 
 
 # --- cancelling ---------------------------------------------------------------------------------------------------
@@ -244,12 +246,12 @@ def test_cancel_renewal_keeps_the_paid_period_then_ends_without_a_charge(ctx, sh
     with pytest.raises(SubscriptionRefused, match="already cancelled; it ends on 2026-12-10"):
         subscriptions.cancel_renewal(ctx, sub_id)
 
-    assert str(subscriptions.run_renewals(ctx)) == "renewed 0"  # still paid: nothing to do
+    assert str(renewals.run_renewals(ctx)) == "renewed 0"  # still paid: nothing to do
     at_end = _on(ctx, date(2026, 12, 10))
     assert [v.state for v in subscriptions.list_subscriptions(at_end)] == ["ended"]  # shown ended at once
-    assert str(subscriptions.run_renewals(at_end)) == "renewed 0; ended 1"
+    assert str(renewals.run_renewals(at_end)) == "renewed 0; ended 1"
     assert subscriptions.get_subscription(at_end, sub_id).subscription.state == "ended"
-    assert str(subscriptions.run_renewals(_on(ctx, date(2027, 1, 10)))) == "renewed 0"
+    assert str(renewals.run_renewals(_on(ctx, date(2027, 1, 10)))) == "renewed 0"
     assert stripe_server.gateway().count_payment_intents(shop["stripe"]) == 0 and _count(ctx, Invoice) == 0
     with pytest.raises(SubscriptionRefused, match="already ended on 2026-12-10"):
         subscriptions.cancel_renewal(at_end, sub_id)
@@ -261,14 +263,14 @@ def test_cancelling_a_past_due_subscription_stops_the_retries(ctx, stripe_server
     stripe_id, _ = stripe_server.customer_with_card(DECLINES_ON_CHARGE)
     _link(ctx, customer_id, stripe_id)
     sub_id = _monthly_due_today(ctx, customer_id)
-    subscriptions.run_renewals(ctx)
+    renewals.run_renewals(ctx)
 
     detail = subscriptions.cancel_renewal(ctx, sub_id)
 
     assert detail.subscription.state == "cancelled"
     assert [(p.status, p.next_attempt_on) for p in detail.periods] == [("failed", None)]
     for offset in (1, 3, 7):
-        assert str(subscriptions.run_renewals(_on(ctx, TODAY + timedelta(days=offset)))) == "renewed 0"
+        assert str(renewals.run_renewals(_on(ctx, TODAY + timedelta(days=offset)))) == "renewed 0"
     assert len(subscriptions.get_subscription(ctx, sub_id).attempts) == 1
     assert stripe_server.gateway().count_payment_intents(stripe_id) == 1
     with pytest.raises(SubscriptionRefused, match="already cancelled"):
@@ -292,7 +294,7 @@ import os, sys
 from datetime import datetime
 from billing_tui.domain.clock import FixedClock
 from billing_tui.integrations.stripe_gateway import StripeGateway
-from billing_tui.services import stripe_link, subscriptions
+from billing_tui.services import renewals, stripe_link
 from billing_tui.services.context import open_context
 
 url, api_base, key, now = sys.argv[1:5]
@@ -305,7 +307,7 @@ class DiesAfterCharging(StripeGateway):
 
 stripe_link.gateway_for = lambda ctx: DiesAfterCharging(key, api_base=api_base)
 ctx = open_context(url, clock=FixedClock(datetime.fromisoformat(now)), actor="worker")
-subscriptions.run_renewals(ctx)
+renewals.run_renewals(ctx)
 print("not killed", flush=True)
 """
 
@@ -324,9 +326,9 @@ def test_a_process_killed_between_the_charge_and_the_invoice_charges_once_and_in
     [attempt] = subscriptions.get_subscription(ctx, sub_id).attempts
     assert attempt.status == "started" and _count(ctx, Invoice) == 0  # the key was stored before the call
 
-    same_moment = subscriptions.run_renewals(ctx)  # within the lease: it may still be charging
+    same_moment = renewals.run_renewals(ctx)  # within the lease: it may still be charging
     assert "being charged by another process" in str(same_moment)
-    later = subscriptions.run_renewals(_on(ctx, TODAY, hour=10))  # the next hourly run reconciles with Stripe
+    later = renewals.run_renewals(_on(ctx, TODAY, hour=10))  # the next hourly run reconciles with Stripe
 
     assert str(later) == "renewed 1 (PS26001)"
     assert gateway.count_payment_intents(shop["stripe"]) == 1
@@ -336,44 +338,51 @@ def test_a_process_killed_between_the_charge_and_the_invoice_charges_once_and_in
     assert attempt.status == "succeeded" and attempt.payment_intent_id == killed.stdout.split()[1]
     assert [(p.status, p.invoice_number) for p in detail.periods] == [("invoiced", "PS26001")]
     assert detail.subscription.period_end == date(2026, 12, 23)
-    assert str(subscriptions.run_renewals(_on(ctx, TODAY, hour=11))) == "renewed 0"
+    assert str(renewals.run_renewals(_on(ctx, TODAY, hour=11))) == "renewed 0"
+
+
+@contextlib.contextmanager
+def _power_cut_on(ctx: ServiceContext, table: str) -> Iterator[None]:
+    """The database connection fails when the next row of ``table`` is written (a fault at the storage boundary)."""
+    def fail(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()} "):
+            raise RuntimeError(f"power cut while writing {table}")
+
+    event.listen(ctx.db.engine, "before_cursor_execute", fail)
+    try:
+        yield
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", fail)
 
 
 def test_a_crash_while_invoicing_rolls_back_to_a_charge_that_is_reconciled_not_repeated(  # type: ignore[no-untyped-def]
-        ctx, shop, stripe_server, monkeypatch) -> None:
+        ctx, shop, stripe_server) -> None:
     sub_id = _monthly_due_today(ctx, shop["customer"])
-
-    def crash(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("power cut while rendering the PDF")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(subscriptions, "_issue_renewal_invoice", crash)
-        assert "unexpected error (RuntimeError: power cut" in str(subscriptions.run_renewals(ctx))
+    with _power_cut_on(ctx, "invoice_pdf"):
+        assert "unexpected error (RuntimeError: power cut while writing invoice_pdf" in str(renewals.run_renewals(ctx))
     assert subscriptions.get_subscription(ctx, sub_id).attempts[0].status == "started"
+    assert _count(ctx, Invoice) == 0  # the invoice rolled back with the PDF
 
-    assert str(subscriptions.run_renewals(_on(ctx, TODAY, hour=10))) == "renewed 1 (PS26001)"
+    assert str(renewals.run_renewals(_on(ctx, TODAY, hour=10))) == "renewed 1 (PS26001)"
     assert stripe_server.gateway().count_payment_intents(shop["stripe"]) == 1 and _count(ctx, Invoice) == 1
 
 
-def test_a_refused_invoice_keeps_the_payment_and_is_issued_at_the_next_run(ctx, shop, stripe_server,  # type: ignore[no-untyped-def]
-                                                                          monkeypatch) -> None:
+def test_a_refused_invoice_keeps_the_payment_and_is_issued_at_the_next_run(ctx, shop, stripe_server) -> None:  # type: ignore[no-untyped-def]
     sub_id = _monthly_due_today(ctx, shop["customer"])
-    original = subscriptions._issue_renewal_invoice
+    tomorrow = _on(ctx, TODAY + timedelta(days=1))  # e.g. a run "as of" tomorrow issued an invoice dated then
+    order = orders.create_order(tomorrow, customer_id=shop["customer"]).number
+    orders.add_line(tomorrow, order, sku="LP-YEAR", quantity=1)
+    assert orders.issue_final(tomorrow, order) == ("PS26001",)
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise invoices.InvoiceRefused("the number range is being edited")
-
-    monkeypatch.setattr(subscriptions, "_issue_renewal_invoice", refuse)
-    first = subscriptions.run_renewals(ctx)
-    assert str(first) == ("renewed 1; 1 waiting: subscription 1: paid, invoice not issued: "
-                          "the number range is being edited")
+    first = renewals.run_renewals(ctx)
+    assert str(first).startswith("renewed 1; 1 waiting: subscription 1: paid, invoice not issued: Numbers follow "
+                                 "dates: the last invoice of 2026 is dated 2026-11-24"), str(first)
     detail = subscriptions.get_subscription(ctx, sub_id)
     assert [p.status for p in detail.periods] == ["paid"] and detail.subscription.period_end == date(2026, 12, 23)
 
-    monkeypatch.setattr(subscriptions, "_issue_renewal_invoice", original)
-    assert str(subscriptions.run_renewals(ctx)) == "renewed 1 (PS26001)"
+    assert str(renewals.run_renewals(tomorrow)) == "renewed 1 (PS26002)"
     assert [p.status for p in subscriptions.get_subscription(ctx, sub_id).periods] == ["invoiced"]
-    assert stripe_server.gateway().count_payment_intents(shop["stripe"]) == 1 and _count(ctx, Invoice) == 1
+    assert stripe_server.gateway().count_payment_intents(shop["stripe"]) == 1 and _count(ctx, Invoice) == 2
 
 
 def test_two_processes_running_renewals_at_once_charge_once(ctx, db_url, shop, stripe_server) -> None:  # type: ignore[no-untyped-def]
@@ -386,7 +395,7 @@ def test_two_processes_running_renewals_at_once_charge_once(ctx, db_url, shop, s
     def work(context: ServiceContext) -> None:
         try:
             barrier.wait(timeout=30)
-            results.append(str(subscriptions.run_renewals(context)))
+            results.append(str(renewals.run_renewals(context)))
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
@@ -402,7 +411,7 @@ def test_two_processes_running_renewals_at_once_charge_once(ctx, db_url, shop, s
     assert not errors and len(results) == 2
 
     later = _on(ctx, TODAY, hour=10)
-    subscriptions.run_renewals(later)  # whatever one of them left "being charged" is settled, never charged again
+    renewals.run_renewals(later)  # whatever one of them left "being charged" is settled, never charged again
     assert stripe_server.gateway().count_payment_intents(shop["stripe"]) == 3
     assert _count(ctx, Invoice) == 3 and _count(ctx, ChargeAttempt) == 3 and _count(ctx, RenewalPeriod) == 3
     with ctx.db.read() as session:
@@ -450,7 +459,7 @@ def test_the_retry_schedule_is_an_app_setting_once_declared(ctx, stripe_server, 
     _link(ctx, customer_id, stripe_id)
     sub_id = _monthly_due_today(ctx, customer_id)
     for offset in (0, 2, 5):
-        subscriptions.run_renewals(_on(ctx, TODAY + timedelta(days=offset)))
+        renewals.run_renewals(_on(ctx, TODAY + timedelta(days=offset)))
     detail = subscriptions.get_subscription(ctx, sub_id)
     assert [a.started_at.date() for a in detail.attempts] == [TODAY, date(2026, 11, 25), date(2026, 11, 28)]
     assert detail.subscription.state == "suspended"
