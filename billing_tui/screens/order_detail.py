@@ -159,9 +159,8 @@ class OrderDetailScreen(BillingScreen):
             line = self._selected_line()
             if line is None:
                 return f"Order {d.number} has no lines to remove."
-            if line.locked_by:
-                return (f"Line {line.position} ({line.sku}) was billed by invoice {line.locked_by}, so it is locked "
-                        f"(S003.1). Credit invoice {line.locked_by} with a credit note if the line was wrong.")
+            if line.locked_reason:
+                return line.locked_reason
         if action == "open_invoice" and not d.invoices:
             return f"Order {d.number} has no invoice yet."
         return None

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from billing_tui.domain.errors import ValidationFailed
 from billing_tui.domain.money import CENT, vat_summary
+from billing_tui.domain.orders import EVERY
 from billing_tui.jobs import registry
 from billing_tui.jobs.runner import run_due
 from billing_tui.services import invoices, orders
@@ -121,7 +122,7 @@ def _step(check: Check, clock, data, op: str) -> None:  # type: ignore[no-untype
         count = data.draw(st.integers(2, 4), label="count")
         today = clock.now().date()
         if data.draw(st.booleans(), label="now"):
-            args = {"count": count, "start": today, "every": data.draw(st.sampled_from(list(orders.EVERY))),
+            args = {"count": count, "start": today, "every": data.draw(st.sampled_from(list(EVERY))),
                     "mode": "now"}
         else:
             start = today + timedelta(days=data.draw(st.integers(0, 10), label="start in days"))

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_tui.domain.errors import BillingError, NotFound, ValidationFailed
+from billing_tui.domain.orders import split_evenly
 from billing_tui.services import customers, invoices, mail, orders, settings
 from billing_tui.services.context import ServiceContext
 from billing_tui.services.demo import SELLER
@@ -353,7 +354,7 @@ def test_the_last_instalment_is_the_final_invoice_and_lists_every_earlier_one(ct
     orders.ship_order(ctx, number)
     left = orders.get_order(ctx, number).left_to_bill
     plan = orders.preview_instalments(ctx, number, count=3, start=TODAY, every="month", mode="now")
-    assert [i.total for i in plan.invoices] == list(orders.split_evenly(left, 3))
+    assert [i.total for i in plan.invoices] == list(split_evenly(left, 3))
     issued = orders.plan_instalments(ctx, number, count=3, start=TODAY, every="month", mode="now")
     assert len(issued) == 3
     detail = orders.get_order(ctx, number)
