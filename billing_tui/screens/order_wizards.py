@@ -8,7 +8,6 @@ the field it concerns; Confirm calls the matching ``issue_*`` service with exact
 
 from __future__ import annotations
 
-import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -20,7 +19,7 @@ from billing_tui.domain.errors import ValidationFailed
 from billing_tui.domain.orders import EVERY, MAX_INSTALMENTS
 from billing_tui.screens.wizard import FieldSpec, WizardScreen, WizardStep
 from billing_tui.services import orders
-from billing_tui.services.order_review import invoice_lines, plan_lines
+from billing_tui.services.order_review import DESCRIPTION_WIDTH, ReviewRow, RowKind, review_rows, row_text
 
 if TYPE_CHECKING:
     from billing_tui.app import BillingApp
@@ -45,33 +44,26 @@ def dates_step(today: date) -> WizardStep:
     ))
 
 
-_DETAIL = re.compile(r"  (?P<description>.{44}) (?P<rest>-?[\d.]+ x .+ = .+ \(.+%\))")
-"""A line of a planned invoice in ``order_review.invoice_lines``: its description padded to 44 characters."""
-
-
-def _narrow_columns(lines: list[str], width: int) -> list[str]:
-    """The invoices' line descriptions padded to the longest one instead of 44 characters, with two spaces
-    after them if every line then fits ``width``, else one (the words are the shared review's; only the
-    padding changes)."""
-    found = [_DETAIL.fullmatch(line) for line in lines]
-    column = max((len(m["description"].rstrip()) for m in found if m), default=0)
-    longest = max((len(m["rest"]) for m in found if m), default=0)
-    gap = "  " if 2 + column + 2 + longest <= width else " "
-    return [f"  {m['description'].rstrip():<{column}}{gap}{m['rest']}" if m else line
-            for line, m in zip(lines, found, strict=True)]
-
-
 def review_text(plan: BillingPlan, width: int = REVIEW_WIDTH) -> Text:
-    """``plan_lines`` (the text the assistant and the CLI show) fitted to ``width``: descriptions padded less,
-    long lines wrapped under their own indent, the first line and each invoice's heading bold."""
-    heads = {invoice_lines(inv, plan.currency, detail=False)[0] for inv in plan.invoices}
-    lines = plan_lines(plan)
+    """The shared review rows laid out to ``width``: line descriptions padded to the longest one (two spaces
+    after them if every line then fits, else one), long rows wrapped under their own indent, the first row and
+    each invoice's heading bold."""
+    rows = review_rows(plan)
+    lines = [row for row in rows if row.kind is RowKind.LINE]
+    column = max((len(row.description[:DESCRIPTION_WIDTH].rstrip()) for row in lines), default=0)
+    longest = max((len(row.detail) for row in lines), default=0)
+    gap = "  " if 2 + column + 2 + longest <= width else " "
     text = Text()
-    for position, (line, shown) in enumerate(zip(lines, _narrow_columns(lines, width), strict=True)):
+    for position, row in enumerate(rows):
+        if row.kind is RowKind.LINE:
+            shown = row_text(ReviewRow(row.kind, description=row.description[:DESCRIPTION_WIDTH].rstrip(),
+                                       detail=row.detail), column=column, gap=gap)
+        else:
+            shown = row_text(row)
         indent = " " * (len(shown) - len(shown.lstrip(" ")) + 2)
         wrapped = textwrap.fill(shown, width, subsequent_indent=indent, break_on_hyphens=False)
-        text.append(wrapped, style="bold" if position == 0 or line in heads else "")
-        if position + 1 < len(lines):
+        text.append(wrapped, style="bold" if position == 0 or row.kind is RowKind.HEADING else "")
+        if position + 1 < len(rows):
             text.append("\n")
     return text
 
