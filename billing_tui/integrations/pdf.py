@@ -44,7 +44,7 @@ from fpdf.output import CIDSystemInfo, OutputProducer, PDFFont, PDFType3Font
 from fpdf.syntax import Name, PDFArray, PDFContentStream
 
 from billing_tui.domain.documents import DocumentKind, InvoiceDocument, Party
-from billing_tui.domain.i18n import format_amount, format_date, t
+from billing_tui.domain.i18n import LOCALES, format_amount, format_date, t
 
 __all__ = ["DocumentFonts", "ParsedPerDocumentFonts", "SharedFonts", "render_invoice_pdf"]
 
@@ -56,9 +56,6 @@ FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 """fpdf2 style -> file in ``FONT_DIR``."""
 
 _LOG = logging.getLogger(__name__)
-
-_LOCALES = {"it": "it_IT", "en": "en_IE", "ro": "ro_RO"}
-"""The babel locale of each document language (the same as ``i18n.format_amount``)."""
 
 
 # --- fonts ----------------------------------------------------------------------------------
@@ -366,7 +363,7 @@ def _number(value: Decimal, language: str) -> str:
     """A quantity or a rate without trailing zeros, in the document's language (3 -> 3, 1.50 -> 1,5)."""
     from babel.numbers import format_decimal
 
-    return format_decimal(value, format="#,##0.######", locale=_LOCALES.get(language, "it_IT"))
+    return format_decimal(value, format="#,##0.######", locale=LOCALES.get(language, "it_IT"))
 
 
 def _address_lines(party: Party) -> list[str]:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from rich.text import Text
 from textual.markup import escape
 
-from billing_tui.domain.money import format_money
+from billing_tui.domain.i18n import format_amount
 
 STATE_STYLE = {
     "confirmed": "green",
@@ -45,7 +45,7 @@ def plain(value: str) -> Text:
 
 def money(amount: Decimal, currency: str = "EUR") -> Text:
     """An amount, right-aligned, in Italian notation (1.234,56 €)."""
-    return Text(format_money(amount, currency, "it_IT"), justify="right")
+    return Text(format_amount(amount, currency), justify="right")
 
 
 @lru_cache(maxsize=256)
@@ -76,4 +76,4 @@ def state_markup(value: str) -> str:
 
 def money_text(amount: Decimal, currency: str = "EUR") -> str:
     """An amount as plain text in Italian notation."""
-    return format_money(amount, currency, "it_IT")
+    return format_amount(amount, currency)

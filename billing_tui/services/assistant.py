@@ -17,7 +17,8 @@ from decimal import Decimal
 from billing_tui.domain import assistant as rules
 from billing_tui.domain.assistant import Request
 from billing_tui.domain.errors import BillingError, NotFound, ValidationFailed
-from billing_tui.domain.money import format_money
+from billing_tui.domain.i18n import format_amount, t
+from billing_tui.domain.texts import TEXTS
 from billing_tui.services import carts, invoices, orders
 from billing_tui.services.context import ServiceContext
 from billing_tui.services.order_review import plan_text
@@ -52,75 +53,6 @@ _ITALIAN_WORDS = frozenset("ciao buongiorno buonasera salve grazie cosa come puo
                            "vorrei voglio fammi dammi quale quali ordine ordini fattura fatture carrello".split())
 """Words that make a message the parser did not understand Italian, so the help is in Italian."""
 
-_TEXT: dict[str, tuple[str, str]] = {
-    "not_understood": ("I did not understand that. I can do these, for example:",
-                       "Non ho capito. Posso fare queste cose, per esempio:"),
-    "examples": ("I can do these, for example:", "Posso fare queste cose, per esempio:"),
-    "confirm_issue": ("Type yes to issue, no to stop.", "Scrivi sì per emettere, no per fermarti."),
-    "confirm_plan": ("Type yes to make the plan, no to stop.", "Scrivi sì per creare il piano, no per fermarti."),
-    "confirm_ship": ("Type yes to ship it, no to stop.", "Scrivi sì per spedirlo, no per fermarti."),
-    "confirm_cancel": ("Type yes to cancel it, no to keep it.", "Scrivi sì per annullarlo, no per tenerlo."),
-    "nothing_issued": ("Nothing was issued.", "Non è stato emesso nulla."),
-    "nothing_changed": ("Nothing was changed.", "Non è stato cambiato nulla."),
-    "stopped": ("Stopped: nothing was done.", "Fermato: non ho fatto nulla."),
-    "stop_hint": ('(Or type "stop" to drop this request.)', '(Oppure scrivi "annulla" per lasciar perdere.)'),
-    "ship": ("Order {order} of {customer} ({state}, total {total}) will be marked shipped: afterwards it is billed "
-             "by its final invoice or in instalments, and no more lines can be added.",
-             "L'ordine {order} di {customer} ({state}, totale {total}) sarà segnato come spedito: poi si fattura "
-             "con la fattura finale o a rate, e non si possono più aggiungere righe."),
-    "cancel": ("Order {order} of {customer} ({state}, total {total}) will be cancelled: it will never be invoiced.",
-               "L'ordine {order} di {customer} ({state}, totale {total}) sarà annullato: non sarà mai fatturato."),
-    "shipped": ("Order {order} is shipped. Bill it with its final invoice or in instalments.",
-                "L'ordine {order} è spedito. Fatturalo con la fattura finale o a rate."),
-    "cancelled": ("Order {order} is cancelled; it will not be invoiced.",
-                  "L'ordine {order} è annullato; non sarà fatturato."),
-    "issued_one": ("Issued invoice {numbers}; its email is queued.", "Emessa la fattura {numbers}; l'email è in coda."),
-    "issued_many": ("Issued {n} invoices: {numbers}; their emails are queued.",
-                    "Emesse {n} fatture: {numbers}; le email sono in coda."),
-    "planned": ("The plan is made: {n} instalments, each issued and emailed by the scheduler on its date.",
-                "Il piano è creato: {n} rate, ciascuna emessa e inviata dallo scheduler alla sua data."),
-    "issued_now": ("Issued now: {numbers}.", "Emesse ora: {numbers}."),
-    "after": ("Order {order} is now {state}; left to bill {left}.",
-              "Ora l'ordine {order} è {state}; resta da fatturare {left}."),
-    "order_head": ("Order {order} of {customer}: {state}, created {created}.",
-                   "Ordine {order} di {customer}: {state}, creato il {created}."),
-    "order_totals": ("Total {total} (net {net}, VAT {vat}); invoiced {invoiced}; left to bill {left}.",
-                     "Totale {total} (imponibile {net}, IVA {vat}); fatturato {invoiced}; da fatturare {left}."),
-    "lines": ("Lines:", "Righe:"),
-    "no_lines": ("No lines yet.", "Nessuna riga."),
-    "locked": ("billed by {number}", "fatturata da {number}"),
-    "invoices": ("Invoices:", "Fatture:"),
-    "no_invoices": ("No invoices yet.", "Nessuna fattura."),
-    "plan": ("Instalments:", "Rate:"),
-    "more": ("… and {n} more", "… e altre {n}"),
-    "orders_head": ("The latest orders, newest first:", "Gli ultimi ordini, dal più recente:"),
-    "orders_cols": ("Order  Date       Customer           State       Total       Left",
-                    "Ordine Data       Cliente            Stato       Totale      Resta"),
-    "no_orders": ("There are no orders yet.", "Non ci sono ancora ordini."),
-    "more_orders": ("More in the orders list.", "Altri nell'elenco degli ordini."),
-    "invoice_head": ("{kind} {number} to {customer}: {status}, mail {mail}.",
-                     "{kind} {number} a {customer}: {status}, email {mail}."),
-    "invoice_dates": ("Dated {issued}{due}; total {total} (net {net}, VAT {vat}).",
-                      "Data {issued}{due}; totale {total} (imponibile {net}, IVA {vat})."),
-    "due": (", due {due}", ", scadenza {due}"),
-    "of_cart": ("Cart {cart}.", "Carrello {cart}."),
-    "refers_to": ("Refers to {kind} {number} of {date}.", "Si riferisce a {kind} {number} del {date}."),
-    "linked": ("Linked: {kind} {number} of {date}, {total}.", "Collegata: {kind} {number} del {date}, {total}."),
-    "creditable": ("Still creditable: {amount}.", "Ancora accreditabile: {amount}."),
-    "cart_head": ("Cart {cart} of {customer}: {status}, created {created}.",
-                  "Carrello {cart} di {customer}: {status}, creato il {created}."),
-    "cart_states": ("Payment: {method}, {payment}. Order: {order}. Invoice: {invoice}.",
-                    "Pagamento: {method}, {payment}. Ordine: {order}. Fattura: {invoice}."),
-    "cart_totals": ("Total {total} (net {net}, VAT {vat}).", "Totale {total} (imponibile {net}, IVA {vat})."),
-}
-
-_KIND_NAMES = {"invoice": ("Invoice", "Fattura"), "cancellation": ("Cancellation invoice", "Fattura di storno"),
-               "credit_note": ("Credit note", "Nota di credito")}
-_STATE_NAMES = {"draft": "bozza", "in_planning": "in pianificazione", "in_progress": "in corso", "shipped": "spedito",
-                "completed": "completato", "cancelled": "annullato", "planned": "pianificata", "issued": "emessa",
-                "none": "nessuna", "queued": "in coda", "sent": "inviata", "failed": "non riuscita"}
-
-
 @dataclass(frozen=True)
 class Reply:
     """What the assistant says to one message."""
@@ -147,8 +79,7 @@ class _Pending:
 
 def _say(key: str, language: str, **values: object) -> str:
     """One of the assistant's own sentences in the user's language (Italian or English)."""
-    text = _TEXT[key][1 if language == "it" else 0]
-    return text.format(**values) if values else text
+    return t(f"assistant_{key}", "it" if language == "it" else "en", **values)
 
 
 def _words(text: str) -> str:
@@ -158,7 +89,7 @@ def _words(text: str) -> str:
 
 
 def _money(amount: Decimal, currency: str = "EUR") -> str:
-    return format_money(amount, currency, "it_IT")
+    return format_amount(amount, currency)
 
 
 def _day(value: date | None) -> str:
@@ -167,7 +98,8 @@ def _day(value: date | None) -> str:
 
 def _state(value: str, language: str) -> str:
     """A state word as the user reads it."""
-    return _STATE_NAMES.get(value, value.replace("_", " ")) if language == "it" else value.replace("_", " ")
+    key = f"state_{value}"
+    return t(key, language) if key in TEXTS and language == "it" else value.replace("_", " ")
 
 
 def _language_of(text: str, fallback: str) -> str:
@@ -426,8 +358,7 @@ class Conversation:
     def _invoice_text(inv: invoices.InvoiceDetail, lang: str) -> str:
         doc = inv.document
         cur = doc.currency
-        index = 1 if lang == "it" else 0
-        kind = _KIND_NAMES.get(doc.kind.value, (doc.kind.value, doc.kind.value))[index]
+        kind = t(doc.kind.value, lang)
         due = _say("due", lang, due=_day(doc.due_date)) if doc.due_date else ""
         out = [_say("invoice_head", lang, kind=kind, number=doc.number, customer=doc.customer.name,
                     status=_state(inv.status, lang), mail=_state(inv.mail_status, lang)),
@@ -442,10 +373,10 @@ class Conversation:
             out.append("  " + _say("more", lang, n=len(doc.lines) - 10))
         if inv.refers_to is not None:
             ref = inv.refers_to
-            out.append(_say("refers_to", lang, kind=_KIND_NAMES.get(ref.kind, (ref.kind, ref.kind))[index].lower(),
+            out.append(_say("refers_to", lang, kind=t(ref.kind, lang).lower(),
                             number=ref.number, date=_day(ref.issue_date)))
         for x in inv.linked:
-            out.append(_say("linked", lang, kind=_KIND_NAMES.get(x.kind, (x.kind, x.kind))[index].lower(),
+            out.append(_say("linked", lang, kind=t(x.kind, lang).lower(),
                             number=x.number, date=_day(x.issue_date), total=_money(x.total, cur)))
         if inv.can_credit is None and inv.creditable > 0:
             out.append(_say("creditable", lang, amount=_money(inv.creditable, cur)))

@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 
 from billing_tui.domain.documents import DocumentKind, DocumentLine
 from billing_tui.domain.errors import BillingError
-from billing_tui.domain.i18n import format_amount, format_date
+from billing_tui.domain.i18n import format_amount, format_date, format_month, t
 from billing_tui.domain.money import CENT, ZERO, round_money, vat_summary
 from billing_tui.services.context import ServiceContext
 from billing_tui.services.credit import (
@@ -49,28 +49,6 @@ from billing_tui.storage.models import Customer
 USED_SKU = "PREPAID-USED"
 STORNO_SKU = "PREPAID-STORNO"
 
-TEXTS: dict[str, dict[str, str]] = {
-    "used": {"it": "Credito prepagato utilizzato – {month}", "en": "Prepaid credit used – {month}",
-             "ro": "Credit preplătit utilizat – {month}"},
-    "storno": {"it": "Storno acconto: fattura {number} del {date}", "en": "Reversal of advance: invoice {number} of {date}",
-               "ro": "Stornare avans: factura {number} din {date}"},
-    "note": {"it": "Fattura a totale zero: riepiloga il credito prepagato utilizzato in {month} e storna la quota "
-                   "corrispondente dell'acconto già fatturato.",
-             "en": "Zero-total invoice: it reports the prepaid credit used in {month} and reverses the matching share "
-                   "of the advance already invoiced.",
-             "ro": "Factură cu total zero: raportează creditul preplătit utilizat în {month} și stornează partea "
-                   "corespunzătoare din avansul deja facturat."},
-    "detail": {"it": "Credito utilizzato con IVA {rate}%: imponibile {taxable}, IVA {vat}, totale {gross}",
-               "en": "Credit used at {rate}% VAT: taxable {taxable}, VAT {vat}, total {gross}",
-               "ro": "Credit utilizat cu TVA {rate}%: bază impozabilă {taxable}, TVA {vat}, total {gross}"},
-}
-
-
-def _t(key: str, language: str, **values: object) -> str:
-    entry = TEXTS[key]
-    return (entry.get(language) or entry["it"]).format(**values)
-
-
 @dataclass(frozen=True)
 class MonthEndResult:
     """What one month-end run did: zero invoices issued, and customer-months left waiting (with why)."""
@@ -94,13 +72,6 @@ class _Waiting(BillingError):
     """This customer's month cannot be reported yet; the message says why."""
 
 
-def _month_name(month: str, language: str) -> str:
-    from babel.dates import format_date as babel_date
-
-    locale = {"it": "it_IT", "en": "en_IE", "ro": "ro_RO"}.get(language, "it_IT")
-    return babel_date(month_bounds(month)[0], "LLLL yyyy", locale=locale)
-
-
 def _split_taxable(shares: Sequence[Decimal], rate: Decimal) -> tuple[Decimal, list[Decimal]]:
     """The taxable of the total of ``shares`` (gross, at ``rate``), and of each share, adding up to it exactly."""
     total = sum(shares, ZERO)
@@ -117,9 +88,9 @@ def _zero_invoice_lines(month: str, language: str, purchases: list[CreditEntry],
     for index, gross in drawn:
         purchase = purchases[index]
         by_rate[purchase.vat_rate.quantize(CENT)][purchase.invoice_id or 0] += gross
-    name = _month_name(month, language)
+    name = format_month(month_bounds(month)[0], language)
     lines: list[DocumentLine] = []
-    notes = [_t("note", language, month=name)]
+    notes = [t("prepaid_note", language, month=name)]
     for rate in sorted(by_rate, reverse=True):
         per_invoice = sorted(by_rate[rate].items(), key=lambda kv: (invoices[kv[0]].issue_date, kv[0]))
         shares = [gross for _, gross in per_invoice]
@@ -127,14 +98,14 @@ def _zero_invoice_lines(month: str, language: str, purchases: list[CreditEntry],
         gross_total = sum(shares, ZERO)
         label = f"{rate.normalize():f}"
         lines.append(DocumentLine(position=len(lines) + 1, sku=USED_SKU,
-                                  description=f"{_t('used', language, month=name)} ({label}%)"[:200],
+                                  description=f"{t('prepaid_used', language, month=name)} ({label}%)"[:200],
                                   quantity=Decimal("1.000"), unit_price=taxable, vat_rate=rate, line_total=taxable))
         for (invoice_id, _), part in zip(per_invoice, parts, strict=True):
             inv = invoices[invoice_id]
-            text = _t("storno", language, number=inv.number, date=format_date(inv.issue_date, language))
+            text = t("prepaid_storno", language, number=inv.number, date=format_date(inv.issue_date, language))
             lines.append(DocumentLine(position=len(lines) + 1, sku=STORNO_SKU, description=f"{text} ({label}%)"[:200],
                                       quantity=Decimal("1.000"), unit_price=-part, vat_rate=rate, line_total=-part))
-        notes.append(_t("detail", language, rate=label, taxable=format_amount(taxable, "EUR", language),
+        notes.append(t("prepaid_detail", language, rate=label, taxable=format_amount(taxable, "EUR", language),
                         vat=format_amount(gross_total - taxable, "EUR", language),
                         gross=format_amount(gross_total, "EUR", language)))
     return lines, notes

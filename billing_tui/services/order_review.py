@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from billing_tui.domain.money import format_money
+from billing_tui.domain.i18n import format_amount
 from billing_tui.domain.order_plans import BillingPlan, PlannedInvoice
 
 ACTION_TITLES = {"partial": "Partial invoice", "advance": "Advance invoice", "instalments": "Instalment invoices",
@@ -50,7 +50,7 @@ class ReviewRow:
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    return format_money(amount, currency, "it_IT")
+    return format_amount(amount, currency)
 
 
 def _rate(rate: Decimal) -> str:

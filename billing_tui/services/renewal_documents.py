@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from billing_tui.domain.documents import DocumentLine
-from billing_tui.domain.i18n import format_amount, format_date
+from billing_tui.domain.i18n import LANGUAGES, format_amount, format_date, t
 from billing_tui.domain.money import vat_summary
 from billing_tui.services.context import ServiceContext
 from billing_tui.services.documents import (
@@ -61,13 +61,10 @@ def invoice_paid_period(ctx: ServiceContext, period_id: int, today: date) -> str
         return invoice.number
 
 
-PERIOD_WORD = {"it": "periodo", "en": "period", "ro": "perioada"}
-
-
 def period_label(period_start: date, period_end: date, language: str = "en") -> str:
     """``period dd/mm/yyyy–dd/mm/yyyy`` with the last day of the period (the day before the next one starts)."""
     last = period_end - timedelta(days=1)
-    return f"{PERIOD_WORD.get(language, 'period')} {period_start:%d/%m/%Y}–{last:%d/%m/%Y}"
+    return f"{t('period', language)} {period_start:%d/%m/%Y}–{last:%d/%m/%Y}"
 
 
 def issue_renewal_invoice(session: Session, ctx: ServiceContext, sub: Subscription, period: RenewalPeriod,
@@ -91,43 +88,12 @@ def issue_renewal_invoice(session: Session, ctx: ServiceContext, sub: Subscripti
 
 # --- the customer's emails ------------------------------------------------------------------------------
 
-_MAIL = {
-    "declined": {
-        "it": ("Rinnovo non riuscito: {product}",
-               "Gentile {name},\n\nnon siamo riusciti ad addebitare {amount} sulla sua carta per il rinnovo di "
-               "{product} ({period}): {reason}.\n\nAggiorni la carta di pagamento salvata: riproveremo il {next}.\n\n"
-               "{seller}"),
-        "en": ("Renewal failed: {product}",
-               "Dear {name},\n\nwe could not charge {amount} to your card for the renewal of {product} ({period}): "
-               "{reason}.\n\nPlease update your saved card: we will try again on {next}.\n\n{seller}"),
-        "ro": ("Reînnoire eșuată: {product}",
-               "Stimate {name},\n\nnu am putut debita {amount} de pe cardul dumneavoastră pentru reînnoirea "
-               "{product} ({period}): {reason}.\n\nVă rugăm să actualizați cardul salvat: vom încerca din nou pe "
-               "{next}.\n\n{seller}"),
-    },
-    "suspended": {
-        "it": ("Abbonamento sospeso: {product}",
-               "Gentile {name},\n\nnon siamo riusciti ad addebitare {amount} per il rinnovo di {product} ({period}) "
-               "dopo più tentativi: {reason}.\n\nL'abbonamento è sospeso. Aggiorni la carta di pagamento e ci "
-               "contatti per riattivarlo.\n\n{seller}"),
-        "en": ("Subscription suspended: {product}",
-               "Dear {name},\n\nwe could not charge {amount} for the renewal of {product} ({period}) after several "
-               "attempts: {reason}.\n\nThe subscription is suspended. Please update your card and contact us to "
-               "reactivate it.\n\n{seller}"),
-        "ro": ("Abonament suspendat: {product}",
-               "Stimate {name},\n\nnu am putut debita {amount} pentru reînnoirea {product} ({period}) după mai multe "
-               "încercări: {reason}.\n\nAbonamentul este suspendat. Vă rugăm să actualizați cardul și să ne "
-               "contactați pentru reactivare.\n\n{seller}"),
-    },
-}
-
-
 def queue_renewal_mail(session: Session, ctx: ServiceContext, key: str, customer: Customer, product: Product,
-          period: RenewalPeriod, currency: str, kind: str, reason: str) -> None:
+                       period: RenewalPeriod, currency: str, kind: str, reason: str) -> None:
     """Queue the customer's email about a failed renewal in the caller's transaction (once per key)."""
     from billing_tui.services.mail import queue_email
 
-    language = customer.language if customer.language in _MAIL[kind] else "en"
+    language = customer.language if customer.language in LANGUAGES else "en"
     seller = session.get(SellerSettings, 1)
     values = {
         "name": customer.name, "product": product.name, "reason": reason.rstrip("."),
@@ -136,6 +102,6 @@ def queue_renewal_mail(session: Session, ctx: ServiceContext, key: str, customer
         "next": format_date(period.next_attempt_on, language) if period.next_attempt_on else "",
         "seller": seller.company_name if seller is not None else "",
     }
-    subject, body = _MAIL[kind][language]
     queue_email(session, ctx, key=key, invoice_id=None, recipient=customer.email,
-                subject=subject.format(**values), body=body.format(**values))
+                subject=t(f"renewal_{kind}_subject", language, **values),
+                body=t(f"renewal_{kind}_body", language, **values))
