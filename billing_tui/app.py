@@ -110,7 +110,7 @@ class BillingApp(App[None]):
         Binding("f9", "assistant", "Assistant", id="app.assistant",
                 tooltip="Ask in English or Italian, e.g. \"final invoice order 100402\""),
         Binding("f10", "go('subscriptions')", "Subscriptions", id="go.subscriptions",
-                tooltip="Every subscription, its state and next renewal (S000.6)"),
+                tooltip="Every subscription, its state and next renewal"),  # S000.6
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key on every screen"),
         Binding("question_mark", "help", "Help", show=False, id="app.help2"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave billing-tui"),

@@ -86,10 +86,10 @@ def parse_format(text: str, kind: RangeKind = RangeKind.INVOICE) -> ParsedFormat
     if not text:
         raise FormatError("The format is empty; e.g. PS{yy}{i;3}")
     if any(ch.isspace() for ch in text):
-        raise FormatError("The format must not contain spaces (S004.7)")
+        raise FormatError("The format must not contain spaces")  # S004.7
     bad = sorted({ch for ch in text if ord(ch) > 127})
     if bad:
-        raise FormatError(f"The format must not contain non-ASCII letters such as {''.join(bad)} (S004.7)")
+        raise FormatError(f"The format must not contain non-ASCII letters such as {''.join(bad)}")  # S004.7
     tokens: list[Token] = []
     pos = 0
     for match in _TOKEN.finditer(text):
@@ -114,7 +114,7 @@ def parse_format(text: str, kind: RangeKind = RangeKind.INVOICE) -> ParsedFormat
     warnings = []
     if not any(t.field in ("yyyy", "yy") for t in tokens):
         warnings.append("No {yy} or {yyyy}: numbers will repeat every year, and a repeated number cannot be "
-                        "issued or sent (S004.10). Add {yy} or {yyyy}.")
+                        "issued or sent. Add {yy} or {yyyy}.")  # S004.10
     return ParsedFormat(text=text, tokens=tuple(tokens), warnings=tuple(warnings))
 
 
@@ -176,7 +176,7 @@ def check_next_number(next_number: int | None, last_number: int) -> str | None:
     if next_number < 1:
         return "The next number must be 1 or more"
     if next_number <= last_number:
-        return f"The next number must be greater than the last number issued ({last_number}) (S004.3)"
+        return f"The next number must be greater than the last number issued ({last_number})"  # S004.3
     return None
 
 

@@ -105,7 +105,7 @@ def refusal(state: OrderState | str, action: OrderAction | str, *, invoiced: boo
         return f"This cart is not confirmed, so it is not an order yet: nothing can be billed on it. {_instead(state)}"
     if action is A.CANCEL and invoiced:
         return ("The order already has invoices, so it cannot be cancelled (cancelling an order never cancels its "
-                "invoices, S004.11). You can cancel its invoice or correct it with a credit note (Invoices, F5).")
+                "invoices). You can cancel its invoice or correct it with a credit note (Invoices, F5).")  # S004.11
     if (state, action) in TRANSITIONS:
         return None
     why = {

@@ -27,11 +27,11 @@ class CustomersScreen(PagedListScreen):
         Binding("n", "page(1)", "Next page", id="customers.next"),
         Binding("p", "page(-1)", "Prev page", id="customers.prev"),
         Binding("k", "account('cards')", "Cards", id="customers.cards",
-                tooltip="The customer's saved cards (Stripe): default, delete (S000.7)"),
+                tooltip="The customer's saved cards (Stripe): default, delete"),  # S000.7
         Binding("b", "account('subscriptions')", "Subscriptions", id="customers.subscriptions",
-                tooltip="The customer's subscriptions: renewals, cancel automatic renewal (S000.6)"),
+                tooltip="The customer's subscriptions: renewals, cancel automatic renewal"),  # S000.6
         Binding("r", "account('credit')", "Credit", id="customers.credit",
-                tooltip="Prepaid credit bought, consumed and left, month by month (S000.8)"),
+                tooltip="Prepaid credit bought, consumed and left, month by month"),  # S000.8
         Binding("escape", "leave_search", "Back to list", show=False, id="customers.leave_search"),
     ]
 

@@ -29,7 +29,7 @@ class SettingSpec:
 
 SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("invoice_delay_hours", "Invoice paid carts after (hours)", "0", maximum=72,
-                help="0 = at the next run; at most 72 (S000.2)"),
+                help="0 = at the next run; at most 72"),  # S000.2
     SettingSpec("payment_terms_days", "Payment terms (days)", "30", maximum=365,
                 help="Due date of unpaid documents = issue date + this"),
     SettingSpec("mail_max_attempts", "Mail attempts before giving up", "8", minimum=1, maximum=50),

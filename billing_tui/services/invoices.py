@@ -121,7 +121,7 @@ def _cart_by_number(session: Session, number: int | str, *, lock: bool = False) 
 def _issue_for_cart(session: Session, ctx: ServiceContext, cart: Cart, on: date) -> Invoice:
     if cart.status != "confirmed" or cart.payment_state != PaymentState.PAID.value:
         raise InvoiceRefused(f"Cart {cart.number} is not paid ({cart.status}, payment {cart.payment_state}); "
-                             "an invoice is issued once the money is credited (S000.2).")
+                             "an invoice is issued once the money is credited.")  # S000.2
     if cart.order_state == "cancelled":
         raise InvoiceRefused(f"The order of cart {cart.number} was cancelled; it is not invoiced.")
     if cart.invoice_state == InvoiceState.IN_PARTS.value:
@@ -262,8 +262,8 @@ def _cancel_refusal(session: Session, inv: Invoice) -> str | None:
         return (f"Invoice {inv.number} already has credit notes; credit the rest with another credit note "
                 "instead of cancelling it.")
     if not _mail_sent(session, inv):
-        return (f"Invoice {inv.number} has not been emailed to the customer yet, so there is nothing to cancel "
-                "(S004.11). Wait for the mail to be sent, or resend it.")
+        return (f"Invoice {inv.number} has not been emailed to the customer yet, so there is nothing to cancel. "
+                "Wait for the mail to be sent, or resend it.")  # S004.11
     return None
 
 
