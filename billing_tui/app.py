@@ -282,6 +282,12 @@ class BillingApp(App[None]):
         if not isinstance(self.screen, AssistantScreen):
             await self.push_screen(AssistantScreen())
 
+    async def open_cart(self, number: int) -> None:
+        """Show cart ``number`` over the current screen (screens that link to a cart go through the app)."""
+        from billing_tui.screens.cart_detail import CartDetailScreen
+
+        await self.push_screen(CartDetailScreen(number))
+
     async def action_show_orders(self, state: str) -> None:
         """Show the orders list filtered by ``state``."""
         from billing_tui.screens.orders import OrdersScreen

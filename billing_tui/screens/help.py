@@ -47,7 +47,6 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        from billing_tui.app import BillingApp
         from billing_tui.screens.audit import AuditScreen
         from billing_tui.screens.cart_detail import CartDetailScreen
         from billing_tui.screens.carts import CartsScreen
@@ -70,7 +69,7 @@ class HelpScreen(ModalScreen[None]):
         from billing_tui.screens.wizard import WizardScreen
 
         sections = [
-            ("Everywhere", BillingApp.BINDINGS + [Binding("ctrl+p", "command_palette", "Command palette: every screen and action")]),
+            ("Everywhere", list(type(self.app).BINDINGS) + [Binding("ctrl+p", "command_palette", "Command palette: every screen and action")]),
             ("Carts (F2)", CartsScreen.BINDINGS + [Binding("enter", "", "Open the cart")]),
             ("Cart", CartDetailScreen.BINDINGS),
             ("Customers (F3)", CustomersScreen.BINDINGS + [Binding("enter", "", "Open the billing profile")]),

@@ -209,6 +209,4 @@ class InvoiceDetailScreen(BillingScreen):
         if d.refers_to is not None:
             await self.app.push_screen(InvoiceDetailScreen(d.refers_to.number))
         elif d.cart_number is not None:
-            from billing_tui.screens.cart_detail import CartDetailScreen
-
-            await self.app.push_screen(CartDetailScreen(d.cart_number))
+            await self.billing.open_cart(d.cart_number)

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from billing_tui.screens.base import BillingScreen
 from billing_tui.screens.format import moment, plain, state
-from billing_tui.services import jobs as job_service
+from billing_tui.jobs import status as job_service
 
 
 class JobsScreen(BillingScreen):

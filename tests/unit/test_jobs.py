@@ -29,7 +29,7 @@ from billing_tui.jobs.leader import (
 from billing_tui.jobs.registry import JobSpec
 from billing_tui.jobs.runner import recent_runs, run_due, run_key, slot_start, upcoming
 from billing_tui.jobs.scheduler import JobScheduler
-from billing_tui.services import jobs as job_service
+from billing_tui.jobs import status as job_service
 from billing_tui.services.context import ServiceContext, open_context
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -414,7 +414,7 @@ def test_a_job_spec_needs_a_name_and_a_whole_number_of_seconds() -> None:
 
 PROBE = textwrap.dedent("""
     import sys
-    import billing_tui.jobs.scheduler, billing_tui.jobs.leader, billing_tui.jobs.runner, billing_tui.services.jobs
+    import billing_tui.jobs.scheduler, billing_tui.jobs.leader, billing_tui.jobs.runner, billing_tui.jobs.status
     loaded = sorted(m.split(".")[0] for m in sys.modules)
     for name in ("textual", "apscheduler"):
         print(name, name in loaded)

@@ -21,6 +21,7 @@ from billing_tui.domain.documents import DocumentKind
 from billing_tui.domain.errors import ValidationFailed
 from billing_tui.domain.order_plans import (
     BillingPlan,
+    due_instalment,
     PlannedInvoice,
     parse_day,
     plan_advance,
@@ -119,6 +120,21 @@ def bill_lines(session: Session, order: LoadedOrder, lines: list[CartLine], inv:
     for ln in lines:
         ln.invoice_id = inv.id
     order.rebook()
+
+
+def issue_instalment(session: Session, ctx: ServiceContext, order: LoadedOrder, row: OrderInstalment,
+                     unbilled: list[CartLine]) -> str:
+    """Issue one planned instalment as of today (the last is the final invoice, listing all the others)."""
+    today = ctx.clock.now().date()
+    check_issue_date(session, ctx, DocumentKind.INVOICE, today)  # dates follow numbers, also "as of" the past
+    inv = issue_planned(session, ctx, order, due_instalment(order.book, row.seq, today))
+    row.status = "issued"
+    row.invoice_id = inv.id
+    session.add(row)
+    order.rebook()
+    if row.seq == row.count:
+        bill_lines(session, order, unbilled, inv)
+    return inv.number or ""
 
 
 def _preview(ctx: ServiceContext, number: int | str, build: Build) -> BillingPlan:
@@ -222,8 +238,6 @@ def plan_order_instalments(ctx: ServiceContext, number: int | str, *, count: int
                            every: str, mode: str = "schedule") -> tuple[str, ...]:
     """Make the instalment plan; the order is completed (S003.5). ``now`` issues every instalment at once;
     ``schedule`` issues those due today and leaves the others to the scheduler. The numbers issued now."""
-    from billing_tui.services.orders.instalments import issue_instalment
-
     today = ctx.clock.now().date()
 
     def apply(session: Session, order: LoadedOrder, plan: BillingPlan) -> tuple[str, ...]:
@@ -248,6 +262,7 @@ __all__ = [
     "bill_lines",
     "ready_to_bill",
     "invoice_dates",
+    "issue_instalment",
     "issue_advance",
     "issue_final",
     "issue_partial",

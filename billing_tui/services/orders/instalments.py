@@ -4,33 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import col
 
-from billing_tui.domain.documents import DocumentKind
 from billing_tui.domain.errors import BillingError
-from billing_tui.domain.order_plans import due_instalment
 from billing_tui.services.context import ServiceContext
-from billing_tui.services.documents import check_issue_date
-from billing_tui.services.orders.billing import bill_lines, issue_planned, ready_to_bill
-from billing_tui.services.orders.loading import LoadedOrder, load_order
+from billing_tui.services.orders.billing import issue_instalment, ready_to_bill
+from billing_tui.services.orders.loading import load_order
 from billing_tui.services.orders.views import InstalmentRunResult
 from billing_tui.storage.invoice_models import OrderInstalment
-from billing_tui.storage.models import Cart, CartLine
-
-
-def issue_instalment(session: Session, ctx: ServiceContext, order: LoadedOrder, row: OrderInstalment,
-                     unbilled: list[CartLine]) -> str:
-    """Issue one planned instalment as of today (the last is the final invoice, listing all the others)."""
-    today = ctx.clock.now().date()
-    check_issue_date(session, ctx, DocumentKind.INVOICE, today)  # dates follow numbers, also "as of" the past
-    inv = issue_planned(session, ctx, order, due_instalment(order.book, row.seq, today))
-    row.status = "issued"
-    row.invoice_id = inv.id
-    session.add(row)
-    order.rebook()
-    if row.seq == row.count:
-        bill_lines(session, order, unbilled, inv)
-    return inv.number or ""
+from billing_tui.storage.models import Cart
 
 
 def issue_due_instalments(ctx: ServiceContext, *, limit: int = 500) -> InstalmentRunResult:

@@ -1,4 +1,4 @@
-"""Scheduled jobs for the command line and the Jobs screen: run what is due, list runs and schedules, who leads."""
+"""What the command line and the Jobs screen ask of the scheduled jobs: run what is due, list runs and schedules, who leads."""
 
 from __future__ import annotations
 
