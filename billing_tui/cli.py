@@ -374,20 +374,20 @@ def cmd_customers(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    from billing_tui.services import settings
+    from billing_tui.services import company
 
     ctx = _context(args)
     if args.action == "set":
-        changes = {k: getattr(args, k) for k in settings.SELLER_KEYS if getattr(args, k, None) is not None}
+        changes = {k: getattr(args, k) for k in company.COMPANY_KEYS if getattr(args, k, None) is not None}
         if not changes:
             raise UsageError("nothing to change: give at least one field, e.g. --iban IT60X0542811101000000123456")
-        view = settings.update_seller(ctx, changes)
+        view = company.update_company(ctx, changes)
     else:
-        view = settings.get_seller(ctx)
+        view = company.get_company(ctx)
     if getattr(args, "json", False):
         _print_json(view.values)
         return 0
-    for key, label in settings.SELLER_FIELDS:
+    for key, label in company.COMPANY_FIELDS:
         _say(f"{label:<28} {view.values[key]}")
     return 0
 

@@ -36,7 +36,7 @@ from billing_tui.integrations.mailer import (
 )
 from billing_tui.services.app_settings import get_settings
 from billing_tui.services.context import ServiceContext
-from billing_tui.services.settings import get_seller
+from billing_tui.services.company import get_company
 from billing_tui.storage.invoice_models import Invoice, InvoicePdf, OutboxMessage
 from billing_tui.storage.models import utc
 
@@ -104,7 +104,7 @@ def mail_sender(ctx: ServiceContext) -> str:
     """The From address: BILLING_MAIL_FROM, else the mail_from setting, else the seller's email, else a default."""
     env = _environment()
     chosen = (env.mail_from or "").strip() or get_settings(ctx)["mail_from"].strip()
-    return chosen or get_seller(ctx).values.get("email", "").strip() or DEFAULT_SENDER
+    return chosen or get_company(ctx).values.get("email", "").strip() or DEFAULT_SENDER
 
 
 def mail_config(ctx: ServiceContext) -> MailConfig | None:

@@ -217,13 +217,13 @@ def subs(account_ctx, stripe, monkeypatch) -> dict[str, int]:  # type: ignore[no
     Mario's monthly Landing Page renewed today (charged, invoiced); Rossi's monthly SMS Reception declined
     (past due); Rossi's yearly Landing Page renews in March; Mario's SMS Reception had its renewal cancelled.
     """
-    from billing_tui.services import settings
+    from billing_tui.services import company
     from billing_tui.services.demo import SELLER
     from billing_tui.storage.models import Product
 
     monkeypatch.setattr(stripe_link, "gateway_for", lambda _ctx: stripe.gateway())
     ctx = account_ctx
-    settings.update_seller(ctx, SELLER)
+    company.update_company(ctx, SELLER)
     with ctx.db.write() as session:
         for sku, name, price in (("LP-MONTH", "Landing Page", "19.90"), ("LP-YEAR", "Landing Page annuale", "199.00"),
                                  ("SMS-MONTH", "SMS Reception", "9.90")):

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from billing_tui.domain.clock import FixedClock
 from billing_tui.domain.errors import NotFound, ValidationFailed
 from billing_tui.integrations.stripe_gateway import BILLING_KEY
-from billing_tui.services import audit, customers, invoices, settings, stripe_link, subscriptions
+from billing_tui.services import audit, company, customers, invoices, stripe_link, subscriptions
 from billing_tui.services.context import ServiceContext, open_context
 from billing_tui.services.demo import SELLER
 from billing_tui.services.subscriptions import SubscriptionRefused
@@ -38,7 +38,7 @@ LANDING = "Landing Page – abbonamento mensile"
 
 def _shop(ctx: ServiceContext) -> int:
     """The seller, the subscription products and one customer; the customer's id."""
-    settings.update_seller(ctx, SELLER)
+    company.update_company(ctx, SELLER)
     with ctx.db.write() as session:
         session.add(Product(sku="LP-MONTH", name=LANDING, unit_price=Decimal("19.90"), vat_rate=Decimal("22"),
                             is_service=True))
