@@ -263,14 +263,13 @@ def _say(text: str) -> None:
 # --- commands -----------------------------------------------------------------------------
 
 def _context(args: argparse.Namespace, *, demo: bool = False):  # type: ignore[no-untyped-def]
-    from billing_tui.config import Settings, demo_database_url
+    from billing_tui.config import demo_database_url
     from billing_tui.services.context import open_context
 
-    settings = Settings()
     url = getattr(args, "db", None)
     if demo and not url:
         url = demo_database_url()
-    return open_context(settings.resolved_database_url(url), busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    return open_context(url)  # reads the settings (BILLING_*) once, into the context
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -374,20 +373,20 @@ def cmd_customers(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    from billing_tui.services import settings
+    from billing_tui.services import company
 
     ctx = _context(args)
     if args.action == "set":
-        changes = {k: getattr(args, k) for k in settings.SELLER_KEYS if getattr(args, k, None) is not None}
+        changes = {k: getattr(args, k) for k in company.COMPANY_KEYS if getattr(args, k, None) is not None}
         if not changes:
             raise UsageError("nothing to change: give at least one field, e.g. --iban IT60X0542811101000000123456")
-        view = settings.update_seller(ctx, changes)
+        view = company.update_company(ctx, changes)
     else:
-        view = settings.get_seller(ctx)
+        view = company.get_company(ctx)
     if getattr(args, "json", False):
         _print_json(view.values)
         return 0
-    for key, label in settings.SELLER_FIELDS:
+    for key, label in company.COMPANY_FIELDS:
         _say(f"{label:<28} {view.values[key]}")
     return 0
 
@@ -685,11 +684,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from billing_tui.config import Settings
+    from billing_tui.config import load_settings
     from billing_tui.storage.db import Database
     from billing_tui.storage.migrate import upgrade
 
-    settings = Settings()
+    settings = load_settings()
     db = Database(settings.resolved_database_url(getattr(args, "db", None)))
     before, after = upgrade(db)
     if getattr(args, "json", False):

@@ -25,11 +25,12 @@ FIXED_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never touch the real user's data directory or database from a test."""
+    """Never touch the real user's data directory or database, nor read their configuration, from a test."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    monkeypatch.delenv("BILLING_DATABASE_URL", raising=False)
+    for name in [n for n in os.environ if n.startswith("BILLING_") and n != "BILLING_TEST_DATABASE_URL"]:
+        monkeypatch.delenv(name)  # BILLING_DATABASE_URL, a developer's Stripe key or SMTP host...
 
 
 def _pg_schema_url(base: str, schema: str) -> str:

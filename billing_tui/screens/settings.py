@@ -20,12 +20,12 @@ from textual.widgets import (
 
 from billing_tui.domain.errors import ValidationFailed
 from billing_tui.screens.base import BillingScreen
-from billing_tui.services.settings import (
-    SELLER_FIELDS,
-    SellerView,
-    check_seller_field,
-    get_seller,
-    update_seller,
+from billing_tui.services.company import (
+    COMPANY_FIELDS,
+    CompanyView,
+    check_company_field,
+    get_company,
+    update_company,
 )
 from billing_tui.widgets.app_settings_form import AppSettingsForm
 from billing_tui.widgets.form_field import FormField
@@ -74,17 +74,17 @@ class SettingsScreen(BillingScreen):
 
     @work(thread=True, exclusive=True, group="settings-load", exit_on_error=False, description="Loading settings")
     def load(self) -> None:
-        view = get_seller(self.billing.ctx)
+        view = get_company(self.billing.ctx)
         self.app.call_from_thread(self._build, view)
 
-    async def _build(self, view: SellerView) -> None:
+    async def _build(self, view: CompanyView) -> None:
         self.saved = dict(view.values)
         form = self.query_one("#seller-form", VerticalScroll)
         await form.remove_children()
         await form.mount_all(
             FormField(key, label, kind="choice" if key == "default_language" else "text", value=view.values[key],
                       choices=LANGUAGE_CHOICES if key == "default_language" else (), id_prefix="s")
-            for key, label in SELLER_FIELDS
+            for key, label in COMPANY_FIELDS
         )
         self._validate_all()
         self.query_one("#s-company_name").focus()
@@ -101,7 +101,7 @@ class SettingsScreen(BillingScreen):
         values = self.values()
         errors = {}
         for key, field in self._fields().items():
-            reason = check_seller_field(key, values[key], values)[1]
+            reason = check_company_field(key, values[key], values)[1]
             field.set_error(reason)
             if reason:
                 errors[key] = reason
@@ -164,13 +164,13 @@ class SettingsScreen(BillingScreen):
     @work(thread=True, exclusive=True, group="settings-save", exit_on_error=False, description="Saving settings")
     def save(self, values: dict[str, str]) -> None:
         try:
-            view = update_seller(self.billing.ctx, values)
+            view = update_company(self.billing.ctx, values)
         except ValidationFailed as exc:
             self.app.call_from_thread(self.notify, exc.message, severity="error")
             return
         self.app.call_from_thread(self._saved, view)
 
-    def _saved(self, view: SellerView) -> None:
+    def _saved(self, view: CompanyView) -> None:
         self.saved = dict(view.values)
         self._validate_all()
         self.notify("Company data saved.", title="Settings", timeout=4)

@@ -1,4 +1,4 @@
-"""Named settings shared by every process on a database (invoicing delay, payment terms, mail...)."""
+"""The shared settings: named values every process on a database reads (invoicing delay, payment terms, mail...)."""
 
 from __future__ import annotations
 

@@ -8,11 +8,9 @@ from billing_tui.services.context import ServiceContext
 from billing_tui.services.invoices import invoice_pdf
 
 
-def exports_dir() -> Path:
-    """``exports/`` in the data directory."""
-    from billing_tui.config import data_dir
-
-    path = data_dir() / "exports"
+def exports_dir(ctx: ServiceContext) -> Path:
+    """``exports/`` in the context's data directory (created on demand)."""
+    path = ctx.data_dir / "exports"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -20,7 +18,7 @@ def exports_dir() -> Path:
 def export_pdf(ctx: ServiceContext, number: str, target: Path | None = None) -> Path:
     """Write a document's PDF, byte for byte as issued, to ``target`` (default: the exports folder)."""
     name, content = invoice_pdf(ctx, number)
-    path = target or exports_dir() / name.replace("/", "-")
+    path = target or exports_dir(ctx) / name.replace("/", "-")
     if path.is_dir():
         path = path / name.replace("/", "-")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr, ValidationError
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,12 +29,11 @@ from billing_tui.integrations.mailer import (
     MailConfig,
     Mailer,
     MailError,
-    SmtpMailer,
     build_message,
 )
 from billing_tui.services.app_settings import get_settings
-from billing_tui.services.context import ServiceContext
-from billing_tui.services.settings import get_seller
+from billing_tui.services.company import get_company
+from billing_tui.services.context import EML_FOLDER_NAME, ServiceContext
 from billing_tui.storage.invoice_models import Invoice, InvoicePdf, OutboxMessage
 from billing_tui.storage.models import utc
 
@@ -63,7 +60,6 @@ BACKOFF = (
 )
 """Delay before the next attempt after the 1st, 2nd, ... failed attempt; the last one repeats."""
 
-EML_FOLDER_NAME = "outbox-eml"
 DEFAULT_SENDER = "billing@localhost"
 
 
@@ -73,43 +69,18 @@ def backoff(attempts: int) -> timedelta:
 
 
 # --- configuration -------------------------------------------------------------------------------
-
-
-class MailEnvironment(BaseSettings):
-    """Mail settings from the environment; each one, when set, wins over the shared app setting."""
-
-    model_config = SettingsConfigDict(env_prefix="BILLING_", extra="ignore")
-
-    smtp_host: str | None = Field(default=None, description="SMTP host; when set, mail goes by SMTP.")
-    smtp_port: int | None = Field(default=None, ge=1, le=65535, description="SMTP port.")
-    smtp_user: str | None = Field(default=None, description="SMTP login user.")
-    smtp_password: SecretStr | None = Field(default=None, description="SMTP login password.")
-    smtp_tls: Literal["none", "starttls", "ssl"] | None = Field(
-        default=None, description="SMTP security: none, starttls or ssl."
-    )
-    mail_from: str | None = Field(default=None, description="Sender address of every mail.")
-
-
-def _environment() -> MailEnvironment:
-    try:
-        return MailEnvironment()
-    except ValidationError as exc:
-        reasons = "; ".join(
-            f"BILLING_{str(err['loc'][0]).upper()}: {err['msg']}" for err in exc.errors(include_input=False)
-        )
-        raise MailError(f"Mail settings in the environment are not valid: {reasons}") from None
+# From ctx.settings (BILLING_SMTP_*, BILLING_MAIL_FROM), then the shared settings: the rule is in billing_tui.config.
 
 
 def mail_sender(ctx: ServiceContext) -> str:
-    """The From address: BILLING_MAIL_FROM, else the mail_from setting, else the seller's email, else a default."""
-    env = _environment()
-    chosen = (env.mail_from or "").strip() or get_settings(ctx)["mail_from"].strip()
-    return chosen or get_seller(ctx).values.get("email", "").strip() or DEFAULT_SENDER
+    """The From address: BILLING_MAIL_FROM, else the mail_from setting, else the company's email, else a default."""
+    chosen = (ctx.settings.mail_from or "").strip() or get_settings(ctx)["mail_from"].strip()
+    return chosen or get_company(ctx).values.get("email", "").strip() or DEFAULT_SENDER
 
 
 def mail_config(ctx: ServiceContext) -> MailConfig | None:
-    """The SMTP configuration (each environment variable first, then the app settings); None when no host is set."""
-    env = _environment()
+    """The SMTP configuration (each environment variable first, then the shared settings); None when no host is set."""
+    env = ctx.settings
     saved = get_settings(ctx)
     host = (env.smtp_host or "").strip() or saved["smtp_host"].strip()
     if not host:
@@ -128,19 +99,17 @@ def mail_config(ctx: ServiceContext) -> MailConfig | None:
         raise MailError("The saved SMTP settings are not valid: check port and security in Settings") from None
 
 
-def default_eml_folder() -> Path:
-    """Where mail is written as .eml files when no SMTP host is configured."""
-    from billing_tui.config import data_dir
-
-    return data_dir() / EML_FOLDER_NAME
+def default_eml_folder(ctx: ServiceContext) -> Path:
+    """Where mail is written as .eml files when no SMTP host is configured: ``outbox-eml/`` in the data directory."""
+    return ctx.data_dir / EML_FOLDER_NAME
 
 
-def mailer_for(ctx: ServiceContext, *, eml_folder: Path | None = None) -> SmtpMailer | EmlFolderMailer:
-    """An SMTP mailer when a host is configured, else one that writes .eml files (``eml_folder`` or the default)."""
+def mailer_for(ctx: ServiceContext, *, eml_folder: Path | None = None) -> Mailer:
+    """The context's mailer: by SMTP when a host is configured, else writing .eml files (to ``eml_folder`` if given)."""
     config = mail_config(ctx)
-    if config is not None:
-        return SmtpMailer(config)
-    return EmlFolderMailer(eml_folder if eml_folder is not None else default_eml_folder())
+    if config is None and eml_folder is not None:
+        return EmlFolderMailer(eml_folder)
+    return ctx.mailer(ctx, config)
 
 
 # --- queueing ------------------------------------------------------------------------------------

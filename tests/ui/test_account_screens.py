@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -12,7 +13,7 @@ from textual.widgets import DataTable, Static
 from billing_tui.screens.confirm import ConfirmScreen
 from billing_tui.screens.payment_method import PaymentMethodScreen
 from billing_tui.screens.subscriptions import SubscriptionDetailScreen, SubscriptionsScreen
-from billing_tui.services import cards, customers, renewals, stripe_link, subscriptions
+from billing_tui.services import cards, customers, renewals, subscriptions
 from tests.stripe_server import DECLINES_ON_CHARGE, VISA, StripeTestServer
 from tests.ui.conftest import settle
 
@@ -29,26 +30,31 @@ ROSSI = {
 
 
 @pytest.fixture
-def account_ctx(make_db_url, clock) -> Iterator:  # type: ignore[no-untyped-def]
-    """A small database of our own (the demo changes often): Mario Rossi, customer 1."""
+def account_ctx(make_db_url, clock, stripe_server: StripeTestServer) -> Iterator:  # type: ignore[no-untyped-def]
+    """A small database of our own (the demo changes often): Mario Rossi, customer 1; Stripe is localstripe."""
     from billing_tui.services.context import open_context
 
-    ctx = open_context(make_db_url("sqlite", "account"), clock=clock, actor="tester")
+    ctx = open_context(make_db_url("sqlite", "account"), clock=clock, actor="tester",
+                       stripe=lambda _ctx: stripe_server.gateway())
     customers.create_customer(ctx, MARIO)
     yield ctx
     ctx.db.dispose()
 
 
-@pytest.fixture
-def account_app(account_ctx):  # type: ignore[no-untyped-def]
+def _app_on(ctx):  # type: ignore[no-untyped-def]
     from billing_tui.app import build_app
 
-    return build_app(account_ctx, database_label="sqlite:account.sqlite3")
+    return build_app(ctx, database_label="sqlite:account.sqlite3")
 
 
 @pytest.fixture
-def stripe(stripe_server: StripeTestServer, monkeypatch: pytest.MonkeyPatch) -> StripeTestServer:
-    monkeypatch.setattr(stripe_link, "gateway_for", lambda ctx: stripe_server.gateway())
+def account_app(account_ctx):  # type: ignore[no-untyped-def]
+    return _app_on(account_ctx)
+
+
+@pytest.fixture
+def stripe(stripe_server: StripeTestServer) -> StripeTestServer:
+    """The localstripe ``account_ctx`` talks to."""
     return stripe_server
 
 
@@ -158,8 +164,8 @@ async def test_deleting_the_default_card_warns_first_and_leaves_no_default(accou
         assert cards.list_cards(account_ctx, 1).default is None
 
 
-async def test_without_stripe_the_screen_explains_how_to_connect_it(account_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(stripe_link, "gateway_for", lambda ctx: None)
+async def test_without_stripe_the_screen_explains_how_to_connect_it(account_ctx) -> None:  # type: ignore[no-untyped-def]
+    account_app = _app_on(dataclasses.replace(account_ctx, stripe=lambda _ctx: None))
     async with account_app.run_test(size=(80, 24)) as pilot:
         screen = await _open_cards(account_app, pilot)
 
@@ -174,19 +180,21 @@ async def test_without_stripe_the_screen_explains_how_to_connect_it(account_app,
 
 
 async def test_a_stripe_that_cannot_be_reached_is_reported_and_r_tries_again(  # type: ignore[no-untyped-def]
-        account_app, stripe, mario_cards, monkeypatch) -> None:
+        account_ctx, stripe, mario_cards) -> None:
     from billing_tui.integrations.stripe_gateway import StripeGateway
     from tests.smtp_server import free_port
 
     down = f"http://127.0.0.1:{free_port()}"
-    monkeypatch.setattr(stripe_link, "gateway_for", lambda ctx: StripeGateway(stripe.api_key, api_base=down))
+    where = {"api_base": down}  # until Stripe is back
+    account_app = _app_on(dataclasses.replace(
+        account_ctx, stripe=lambda _ctx: StripeGateway(stripe.api_key, api_base=where["api_base"])))
     async with account_app.run_test(size=(80, 24), notifications=True) as pilot:
         screen = await _open_cards(account_app, pilot)
         assert screen.view is None
         assert _text(screen, "#cards-status").startswith(f"The cards could not be read: Stripe could not be reached at {down}")
         assert any("could not be reached" in n.message for n in account_app._notifications)
 
-        monkeypatch.setattr(stripe_link, "gateway_for", lambda ctx: stripe.gateway())
+        where["api_base"] = stripe.url
         await pilot.press("r")
         await settle(pilot)
         assert len(_rows(screen)) == 3
@@ -211,19 +219,18 @@ def test_snapshot_delete_card_confirmation(snap_compare, account_app, mario_card
 # --- Subscriptions --------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def subs(account_ctx, stripe, monkeypatch) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def subs(account_ctx, stripe) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Four subscriptions renewed by the real job against localstripe as of 2026-11-23.
 
     Mario's monthly Landing Page renewed today (charged, invoiced); Rossi's monthly SMS Reception declined
     (past due); Rossi's yearly Landing Page renews in March; Mario's SMS Reception had its renewal cancelled.
     """
-    from billing_tui.services import settings
+    from billing_tui.services import company
     from billing_tui.services.demo import SELLER
     from billing_tui.storage.models import Product
 
-    monkeypatch.setattr(stripe_link, "gateway_for", lambda _ctx: stripe.gateway())
     ctx = account_ctx
-    settings.update_seller(ctx, SELLER)
+    company.update_company(ctx, SELLER)
     with ctx.db.write() as session:
         for sku, name, price in (("LP-MONTH", "Landing Page", "19.90"), ("LP-YEAR", "Landing Page annuale", "199.00"),
                                  ("SMS-MONTH", "SMS Reception", "9.90")):

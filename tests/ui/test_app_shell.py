@@ -8,7 +8,7 @@ from textual.widgets import Input, Static
 from billing_tui.screens.customers import CustomersScreen
 from billing_tui.screens.help import HelpScreen
 from billing_tui.screens.settings import SettingsScreen
-from billing_tui.services import settings as settings_service
+from billing_tui.services import company
 from tests.ui.conftest import settle, wait_until
 
 
@@ -69,7 +69,7 @@ async def test_command_palette_reaches_screens_and_actions(app) -> None:  # type
 
 
 async def test_settings_refuses_an_invalid_iban_and_saves_a_valid_one(app) -> None:  # type: ignore[no-untyped-def]
-    before = settings_service.get_seller(app.ctx).values
+    before = company.get_company(app.ctx).values
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("f4")
@@ -82,12 +82,12 @@ async def test_settings_refuses_an_invalid_iban_and_saves_a_valid_one(app) -> No
         assert "IBAN" in str(screen.query_one("#err-iban").render())
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert settings_service.get_seller(app.ctx).values == before
+        assert company.get_company(app.ctx).values == before
         iban.value = "IT 60 X 05428 11101 000000123456"
         screen.query_one("#s-company_name", Input).value = "Pixel & Stampa S.r.l. (Torino)"
         await pilot.pause()
         await pilot.press("ctrl+s")
         await settle(pilot)
-    after = settings_service.get_seller(app.ctx).values
+    after = company.get_company(app.ctx).values
     assert after["company_name"] == "Pixel & Stampa S.r.l. (Torino)"
     assert after["iban"] == "IT60X0542811101000000123456"

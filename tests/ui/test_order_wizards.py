@@ -21,7 +21,7 @@ from billing_tui.screens.order_wizards import (
     PartialWizard,
     review_text,
 )
-from billing_tui.services import customers, orders, settings
+from billing_tui.services import company, customers, orders
 from billing_tui.services.demo import SELLER
 from billing_tui.storage.models import Product
 from tests.conftest import FIXED_NOW
@@ -40,7 +40,7 @@ def shop(make_db_url, clock):  # type: ignore[no-untyped-def]
     from billing_tui.services.context import open_context
 
     ctx = open_context(make_db_url("sqlite", "orders"), clock=clock, actor="tester")
-    settings.update_seller(ctx, SELLER)
+    company.update_company(ctx, SELLER)
     customers.create_customer(ctx, CUSTOMER)
     with ctx.db.write() as session:
         session.add(Product(sku="SETUP-HOUR", name="Setup and configuration, per hour", unit_price=Decimal("60.00"),

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
+from billing_tui.config import Settings
 from billing_tui.domain.errors import BillingError, NotFound
 from billing_tui.domain.money import format_money
 from billing_tui.integrations.stripe_gateway import StripeError
-from billing_tui.services import cards, customers, stripe_link
+from billing_tui.services import cards, customers
 from billing_tui.services.cards import StripeNotConnected
-
-ORIGINAL_GATEWAY_FOR = stripe_link.gateway_for  # the real factory: reads BILLING_STRIPE_API_KEY
+from billing_tui.services.context import stripe_from_settings
 from billing_tui.storage.account_models import StripeCustomer
 from billing_tui.storage.models import AuditEntry, Cart, Payment
 from tests.conftest import FIXED_NOW
@@ -28,18 +29,20 @@ PERSON = {
 
 
 @pytest.fixture
-def stripe(stripe_server: StripeTestServer, monkeypatch: pytest.MonkeyPatch) -> StripeTestServer:
-    """The services talk to localstripe."""
-    monkeypatch.setattr(stripe_link, "gateway_for", lambda ctx: stripe_server.gateway())
-    return stripe_server
+def ctx(ctx, backend: str, stripe_server: StripeTestServer):  # type: ignore[no-untyped-def]
+    """The shared test context, its services talking to localstripe."""
+    return dataclasses.replace(ctx, stripe=lambda _ctx: stripe_server.gateway())
 
 
 @pytest.fixture
-def no_stripe(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No Stripe key in the environment: the real factory finds none."""
-    monkeypatch.setattr(stripe_link, "gateway_for", ORIGINAL_GATEWAY_FOR)
-    monkeypatch.delenv("BILLING_STRIPE_API_KEY", raising=False)
-    monkeypatch.delenv("BILLING_STRIPE_API_BASE", raising=False)
+def stripe(stripe_server: StripeTestServer) -> StripeTestServer:
+    """The localstripe the services of ``ctx`` talk to."""
+    return stripe_server
+
+
+def _configured(ctx, **settings: str):  # type: ignore[no-untyped-def]
+    """``ctx`` with Stripe as these settings (``BILLING_STRIPE_*``) configure it, the way a process starts."""
+    return dataclasses.replace(ctx, settings=Settings(**settings), stripe=stripe_from_settings)
 
 
 def _customer(ctx, name: str = "Mario Rossi") -> int:  # type: ignore[no-untyped-def]
@@ -253,7 +256,8 @@ def test_a_card_payment_is_refused_on_a_paid_cart_a_wrong_id_or_another_carts_pa
         assert [c.payment_state for c in session.scalars(select(Cart).order_by(Cart.number))] == ["paid", "unpaid", "paid"]
 
 
-def test_without_a_key_every_function_says_how_to_connect_stripe(ctx, no_stripe) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_key_every_function_says_how_to_connect_stripe(ctx) -> None:  # type: ignore[no-untyped-def]
+    ctx = _configured(ctx)
     customer_id = _customer(ctx)
     number = _cart(ctx, customer_id)
 
@@ -272,19 +276,16 @@ def test_without_a_key_every_function_says_how_to_connect_stripe(ctx, no_stripe)
         assert session.scalars(select(Cart)).one().payment_state == "unpaid"
 
 
-def test_a_configured_key_connects_and_a_publishable_key_is_explained(ctx, no_stripe, stripe_server,  # type: ignore[no-untyped-def]
-                                                                      monkeypatch) -> None:
-    monkeypatch.setenv("BILLING_STRIPE_API_KEY", stripe_server.api_key)
-    monkeypatch.setenv("BILLING_STRIPE_API_BASE", stripe_server.url)
-    assert cards.stripe_status(ctx) is None
-    assert cards.list_cards(ctx, _customer(ctx)).cards == ()
+def test_a_configured_key_connects_and_a_publishable_key_is_explained(ctx, stripe_server) -> None:  # type: ignore[no-untyped-def]
+    configured = _configured(ctx, stripe_api_key=stripe_server.api_key, stripe_api_base=stripe_server.url)
+    assert cards.stripe_status(configured) is None
+    assert cards.list_cards(configured, _customer(ctx)).cards == ()
 
-    monkeypatch.setenv("BILLING_STRIPE_API_KEY", "pk_test_publishable")
-    status = cards.stripe_status(ctx)
+    status = cards.stripe_status(_configured(ctx, stripe_api_key="pk_test_publishable"))
     assert status is not None and "publishable key" in status and "pk_test_publishable" not in status
 
 
-def test_the_demo_creates_customers_with_test_cards_once_and_refuses_a_live_key(ctx, stripe, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_creates_customers_with_test_cards_once_and_refuses_a_live_key(ctx, stripe) -> None:  # type: ignore[no-untyped-def]
     ids = [_customer(ctx, f"Cliente {n}") for n in range(5)]
 
     said = cards.setup_demo_stripe(ctx, ids)
@@ -298,9 +299,9 @@ def test_the_demo_creates_customers_with_test_cards_once_and_refuses_a_live_key(
     assert cards.setup_demo_stripe(ctx, ids).endswith("0 demo customers got 0 test cards (0 decline every charge); "
                                                       "5 already had cards.")
 
-    monkeypatch.setattr(stripe_link, "gateway_for", lambda ctx: stripe.gateway("sk_live_not_for_demos"))
+    live = dataclasses.replace(ctx, stripe=lambda _ctx: stripe.gateway("sk_live_not_for_demos"))
     with pytest.raises(StripeError, match="Refusing to create the demo customers on Stripe with a live key"):
-        cards.setup_demo_stripe(ctx, ids)
+        cards.setup_demo_stripe(live, ids)
 
 
 def test_the_cards_commands_list_set_default_delete_and_record_a_payment(ctx, stripe) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_tui.domain.errors import NotFound, ValidationFailed
-from billing_tui.services import app_settings, credit, credit_import, customers, invoices, month_end, settings
+from billing_tui.services import app_settings, company, credit, credit_import, customers, invoices, month_end
 from billing_tui.services.credit import CreditRefused
 from billing_tui.storage.account_models import CreditEntry, CreditMonthEnd
 from billing_tui.storage.invoice_models import Invoice, OutboxMessage
@@ -33,7 +33,7 @@ def _at(day: str) -> datetime:
 def shop(ctx, clock):  # type: ignore[no-untyped-def]
     """A seller, one customer and the demo's credit products, on 2026-10-05."""
     clock.set(_at("2026-10-05"))
-    settings.update_seller(ctx, SELLER)
+    company.update_company(ctx, SELLER)
     customer_id = customers.create_customer(ctx, PERSON).id
     with ctx.db.write() as session:
         session.add(Product(id=1, sku="SMS-CREDIT-50", name="Credito SMS 50 €", unit_price=D("50.00"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -212,6 +213,8 @@ def test_the_stored_pdf_is_the_one_exported(demo_ctx, tmp_path) -> None:  # type
     with demo_ctx.db.read() as session:
         stored = session.get(InvoicePdf, inv.id)
     assert path.name == f"{inv.number}.pdf" and path.read_bytes() == stored.content
+    default = export_pdf(dataclasses.replace(demo_ctx, data_dir=tmp_path / "data"), inv.number)
+    assert default == tmp_path / "data" / "exports" / path.name and default.read_bytes() == stored.content
 
 
 

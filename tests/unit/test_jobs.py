@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import select
 import subprocess
@@ -387,19 +388,20 @@ def test_the_services_run_and_list_the_registered_jobs(ctx, monkeypatch) -> None
     assert job_service.leader_info(ctx) is None
 
 
-def test_the_built_in_jobs_invoice_due_carts_and_send_their_mail(ctx, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_built_in_jobs_invoice_due_carts_and_send_their_mail(ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from billing_tui.services import demo, invoices
 
     specs = {s.name: s for s in registry.all_jobs()}
     assert specs["auto_invoice"].every == timedelta(minutes=15)
     assert specs["mail_relay"].every == timedelta(minutes=1)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the .eml folder of a machine without SMTP
+    ctx = dataclasses.replace(ctx, data_dir=tmp_path)  # without SMTP, mail goes to .eml files in there
     demo.fill_demo(ctx, carts=12, seed=7, as_of=ctx.clock.now().date())
     due = len(invoices.due_carts(ctx))
     assert due > 0
     assert specs["auto_invoice"].run(ctx, T0) == f"issued {due} invoice(s)"
     assert specs["auto_invoice"].run(ctx, T0) == "issued 0 invoice(s)"
     assert specs["mail_relay"].run(ctx, T0) == f"{due} sent, 0 failed, 0 to retry later"
+    assert len(list((tmp_path / "outbox-eml").glob("*.eml"))) == due
 
 def test_a_job_spec_needs_a_name_and_a_whole_number_of_seconds() -> None:
     with pytest.raises(ValueError):

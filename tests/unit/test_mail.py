@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import hashlib
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from billing_tui.config import Settings
 from billing_tui.domain.errors import BillingError, NotFound
 from billing_tui.integrations.mailer import (
     EmlFolderMailer,
@@ -31,15 +33,6 @@ from tests.smtp_server import SENDER, SmtpServer
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n" + bytes(range(256))
 PASSWORD = "s3cret-Pa55word!"
-MAIL_ENV = ("BILLING_SMTP_HOST", "BILLING_SMTP_PORT", "BILLING_SMTP_USER", "BILLING_SMTP_PASSWORD",
-            "BILLING_SMTP_TLS", "BILLING_MAIL_FROM")
-
-
-@pytest.fixture(autouse=True)
-def _no_mail_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The developer's own SMTP variables never leak into a test."""
-    for name in MAIL_ENV:
-        monkeypatch.delenv(name, raising=False)
 
 
 def add_invoice(ctx, *, number: str = "PS26001", pdf: bytes | None = PDF, counter: int = 1) -> int:  # type: ignore[no-untyped-def]
@@ -340,11 +333,29 @@ def test_without_smtp_the_mail_is_written_as_an_eml_file(ctx, tmp_path: Path) ->
 
 
 def test_out_of_the_box_the_relay_writes_to_the_data_directory(ctx) -> None:
+    from billing_tui.paths import data_dir
+
+    assert ctx.data_dir == data_dir()  # the user's (a temporary home in tests)
     queue(ctx, key="k:1")
     assert mail.relay_outbox(ctx) == mail.RelayResult(sent=1)
-    (path,) = mail.default_eml_folder().glob("*.eml")
-    assert mail.default_eml_folder().name == "outbox-eml"
+    (path,) = mail.default_eml_folder(ctx).glob("*.eml")
+    assert mail.default_eml_folder(ctx) == ctx.data_dir / "outbox-eml"
     assert email.message_from_bytes(path.read_bytes())["Subject"] == "Fattura PS26001"
+
+
+def test_the_relay_asks_the_contexts_mailer_factory_with_the_smtp_settings(ctx, smtp: SmtpServer) -> None:
+    update_settings(ctx, {"smtp_host": "smtp.saved.example", "smtp_port": "2525"})
+    asked = []
+
+    def mailer(_ctx, config):  # type: ignore[no-untyped-def]
+        asked.append((config.host, config.port))
+        return smtp.mailer()
+
+    ctx = dataclasses.replace(ctx, mailer=mailer)
+    queue(ctx, key="k:1")
+    assert mail.relay_outbox(ctx) == mail.RelayResult(sent=1)
+    assert asked == [("smtp.saved.example", 2525)]
+    assert smtp.recorder.recipients() == ["mario.rossi@mail.example"]
 
 
 def test_the_eml_writer_reports_an_unwritable_folder(tmp_path: Path) -> None:
@@ -355,10 +366,10 @@ def test_the_eml_writer_reports_an_unwritable_folder(tmp_path: Path) -> None:
         EmlFolderMailer(blocker).send(msg)
 
 
-# --- (f) configuration: environment over settings ----------------------------------------------------
+# --- (f) configuration: environment (ctx.settings) over the shared settings ---------------------------
 
 
-def test_settings_configure_smtp_and_the_environment_overrides_them(ctx, monkeypatch, clock) -> None:
+def test_settings_configure_smtp_and_the_environment_overrides_them(ctx, clock) -> None:
     update_settings(ctx, {"smtp_host": "smtp.saved.example", "smtp_port": "2525", "smtp_tls": "ssl",
                           "smtp_user": "saved-user", "smtp_password": "saved-password",
                           "mail_from": "saved@venditore.example"})
@@ -368,33 +379,25 @@ def test_settings_configure_smtp_and_the_environment_overrides_them(ctx, monkeyp
         "smtp.saved.example", 2525, "ssl", "saved-user", "saved@venditore.example")
     assert saved.password.get_secret_value() == "saved-password"
 
-    monkeypatch.setenv("BILLING_SMTP_HOST", "smtp.env.example")
-    partly = mail.mail_config(ctx)
+    partly = mail.mail_config(dataclasses.replace(ctx, settings=Settings(smtp_host="smtp.env.example")))
     assert partly is not None and (partly.host, partly.port, partly.tls, partly.user) == (
         "smtp.env.example", 2525, "ssl", "saved-user")
 
-    for name, value in (("BILLING_SMTP_PORT", "465"), ("BILLING_SMTP_TLS", "starttls"),
-                        ("BILLING_SMTP_USER", "env-user"), ("BILLING_SMTP_PASSWORD", "env-password"),
-                        ("BILLING_MAIL_FROM", "env@venditore.example")):
-        monkeypatch.setenv(name, value)
-    env = mail.mail_config(ctx)
+    every = Settings(smtp_host="smtp.env.example", smtp_port=465, smtp_tls="starttls", smtp_user="env-user",
+                     smtp_password="env-password", mail_from="env@venditore.example")
+    env = mail.mail_config(dataclasses.replace(ctx, settings=every))
     assert env is not None
     assert (env.host, env.port, env.tls, env.user, env.sender) == (
         "smtp.env.example", 465, "starttls", "env-user", "env@venditore.example")
     assert env.password.get_secret_value() == "env-password"
 
-    monkeypatch.setenv("BILLING_SMTP_PORT", "not-a-port")
-    with pytest.raises(MailError, match="BILLING_SMTP_PORT"):
-        mail.mail_config(ctx)
 
-
-def test_the_environment_alone_sends_through_smtp_with_a_login(ctx, monkeypatch, smtp_down: SmtpServer) -> None:
+def test_the_environment_alone_sends_through_smtp_with_a_login(ctx, smtp_down: SmtpServer) -> None:
     server = SmtpServer(smtp_down.port, login=("env-user", PASSWORD)).start()
     try:
-        for name, value in (("BILLING_SMTP_HOST", "127.0.0.1"), ("BILLING_SMTP_PORT", str(server.port)),
-                            ("BILLING_SMTP_TLS", "none"), ("BILLING_SMTP_USER", "env-user"),
-                            ("BILLING_SMTP_PASSWORD", PASSWORD), ("BILLING_MAIL_FROM", "env@venditore.example")):
-            monkeypatch.setenv(name, value)
+        ctx = dataclasses.replace(ctx, settings=Settings(
+            smtp_host="127.0.0.1", smtp_port=server.port, smtp_tls="none", smtp_user="env-user",
+            smtp_password=PASSWORD, mail_from="env@venditore.example"))
         assert isinstance(mail.mailer_for(ctx), SmtpMailer)
         queue(ctx, key="k:1")
         assert mail.relay_outbox(ctx) == mail.RelayResult(sent=1)
@@ -404,15 +407,15 @@ def test_the_environment_alone_sends_through_smtp_with_a_login(ctx, monkeypatch,
         server.stop()
 
 
-def test_the_sender_defaults_to_the_sellers_email_then_to_localhost(ctx, monkeypatch) -> None:
+def test_the_sender_defaults_to_the_sellers_email_then_to_localhost(ctx) -> None:
     assert mail.mail_sender(ctx) == "billing@localhost"
     with ctx.db.write() as session:
         session.add(SellerSettings(id=1, email="amministrazione@venditore.example"))
     assert mail.mail_sender(ctx) == "amministrazione@venditore.example"
     update_settings(ctx, {"mail_from": "fatture@venditore.example"})
     assert mail.mail_sender(ctx) == "fatture@venditore.example"
-    monkeypatch.setenv("BILLING_MAIL_FROM", "env@venditore.example")
-    assert mail.mail_sender(ctx) == "env@venditore.example"
+    env = dataclasses.replace(ctx, settings=Settings(mail_from="env@venditore.example"))
+    assert mail.mail_sender(env) == "env@venditore.example"
 
 
 # --- (g) short reasons, and the password never shown -------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from billing_tui.domain.errors import BillingError, NotFound, ValidationFailed
 from billing_tui.domain.orders import split_evenly
-from billing_tui.services import customers, invoices, mail, orders, settings
+from billing_tui.services import company, customers, invoices, mail, orders
 from billing_tui.services.context import ServiceContext
 from billing_tui.services.demo import SELLER
 from billing_tui.services.invoices import InvoiceRefused
@@ -39,7 +39,7 @@ RATES = ("22", "10", "5", "4", "0")
 
 def make_shop(ctx: ServiceContext) -> int:
     """The company data, one customer and a product per VAT rate (P22 … P0 at 10.00); the customer's id."""
-    settings.update_seller(ctx, SELLER)
+    company.update_company(ctx, SELLER)
     customer_id = customers.create_customer(ctx, CUSTOMER).id
     with ctx.db.write() as session:
         for rate in RATES:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from billing_tui.domain.errors import NotFound, ValidationFailed
 from billing_tui.domain.profile import FIELD_KEYS
-from billing_tui.services import carts, customers, settings
+from billing_tui.services import carts, company, customers
 from billing_tui.storage.models import AuditEntry, Customer, SellerSettings
 from tests.conftest import FIXED_NOW
 
@@ -240,11 +240,11 @@ def _settings_audit(ctx) -> list[tuple]:  # type: ignore[no-untyped-def]
 
 
 def test_seller_settings_update_is_validated_saved_and_audited(demo_ctx) -> None:  # type: ignore[no-untyped-def]
-    before = settings.get_seller(demo_ctx).values
+    before = company.get_company(demo_ctx).values
     assert before["company_name"] == "Pixel & Stampa S.r.l."
-    view = settings.update_seller(demo_ctx, {"iban": "de89 3704 0044 0532 0130 00", "city": " Milano "})
+    view = company.update_company(demo_ctx, {"iban": "de89 3704 0044 0532 0130 00", "city": " Milano "})
     assert view.values["iban"] == "DE89370400440532013000" and view.values["city"] == "Milano"
-    assert settings.get_seller(demo_ctx).values == view.values
+    assert company.get_company(demo_ctx).values == view.values
     ((entity, entity_id, action, changes),) = _settings_audit(demo_ctx)
     assert (entity, entity_id, action) == ("settings", 1, "update")
     assert json.loads(changes) == {"iban": [before["iban"], "DE89370400440532013000"],
@@ -264,28 +264,28 @@ INVALID_SELLER_CHANGES = [
 
 
 def test_an_invalid_seller_setting_saves_nothing(demo_ctx) -> None:  # type: ignore[no-untyped-def]
-    before = settings.get_seller(demo_ctx).values
+    before = company.get_company(demo_ctx).values
     for changes, keys in INVALID_SELLER_CHANGES:
         with pytest.raises(ValidationFailed) as info:
-            settings.update_seller(demo_ctx, changes)
+            company.update_company(demo_ctx, changes)
         assert set(info.value.errors) == keys, changes
-        assert settings.get_seller(demo_ctx).values == before, changes
+        assert company.get_company(demo_ctx).values == before, changes
         assert _settings_audit(demo_ctx) == [], changes
 
 
 def test_seller_settings_on_a_new_database(ctx) -> None:  # type: ignore[no-untyped-def]
-    empty = settings.get_seller(ctx).values
+    empty = company.get_company(ctx).values
     assert empty["company_name"] == "" and empty["country"] == "IT"
     with pytest.raises(ValidationFailed) as info:
-        settings.update_seller(ctx, {"iban": "IT60X0542811101000000123456"})
+        company.update_company(ctx, {"iban": "IT60X0542811101000000123456"})
     assert {"company_name", "vat_number"} <= set(info.value.errors)
     with pytest.raises(ValidationFailed) as info:
-        settings.update_seller(ctx, {"bank": "x"})
+        company.update_company(ctx, {"bank": "x"})
     assert set(info.value.errors) == {"bank"}
     with ctx.db.read() as session:
         assert session.scalar(select(func.count()).select_from(SellerSettings)) == 0
-    view = settings.update_seller(ctx, {"company_name": "Ionescu Soft S.R.L.", "vat_number": "RO18547290",
+    view = company.update_company(ctx, {"company_name": "Ionescu Soft S.R.L.", "vat_number": "RO18547290",
                                         "country": "ro", "fiscal_code": "18547290", "default_language": "RO"})
     assert view.values["country"] == "RO" and view.values["default_language"] == "ro"
-    assert settings.get_seller(ctx).values == view.values
+    assert company.get_company(ctx).values == view.values
     assert len(_settings_audit(ctx)) == 1

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select
 
+from billing_tui.config import Settings
 from billing_tui.domain.clock import FixedClock
 from billing_tui.domain.errors import NotFound, ValidationFailed
 from billing_tui.integrations.stripe_gateway import BILLING_KEY
-from billing_tui.services import audit, customers, invoices, orders, renewals, settings, stripe_link, subscriptions
-from billing_tui.services.context import ServiceContext, open_context
+from billing_tui.services import audit, company, customers, invoices, orders, renewals, subscriptions
+from billing_tui.services.context import ServiceContext, open_context, stripe_from_settings
 from billing_tui.services.demo import SELLER
 from billing_tui.services.subscriptions import SubscriptionRefused
 from billing_tui.storage.account_models import ChargeAttempt, RenewalPeriod, StripeCustomer
@@ -40,7 +41,7 @@ LANDING = "Landing Page – abbonamento mensile"
 
 def _shop(ctx: ServiceContext) -> int:
     """The seller, the subscription products and one customer; the customer's id."""
-    settings.update_seller(ctx, SELLER)
+    company.update_company(ctx, SELLER)
     with ctx.db.write() as session:
         session.add(Product(sku="LP-MONTH", name=LANDING, unit_price=Decimal("19.90"), vat_rate=Decimal("22"),
                             is_service=True))
@@ -65,9 +66,14 @@ def _on(ctx: ServiceContext, day: date, hour: int = 9) -> ServiceContext:
 
 
 @pytest.fixture
-def shop(ctx: ServiceContext, stripe_server: StripeTestServer, monkeypatch: pytest.MonkeyPatch) -> dict:
-    """A customer with a Visa card on localstripe, linked to their Stripe customer; renewals use that server."""
-    monkeypatch.setattr(stripe_link, "gateway_for", lambda _ctx: stripe_server.gateway())
+def ctx(ctx: ServiceContext, backend: str, stripe_server: StripeTestServer) -> ServiceContext:
+    """The shared test context, its renewals charging on localstripe (``backend``: so pytest parametrizes this one)."""
+    return dataclasses.replace(ctx, stripe=lambda _ctx: stripe_server.gateway())
+
+
+@pytest.fixture
+def shop(ctx: ServiceContext, stripe_server: StripeTestServer) -> dict:
+    """A customer with a Visa card on localstripe, linked to their Stripe customer."""
     customer_id = _shop(ctx)
     stripe_id, card = stripe_server.customer_with_card(VISA, email=CUSTOMER["email"])
     _link(ctx, customer_id, stripe_id)
@@ -149,8 +155,7 @@ def test_a_yearly_subscription_renews_for_a_year(ctx, shop) -> None:  # type: ig
 
 
 def test_a_declined_card_makes_it_past_due_then_retries_after_1_3_and_7_days_then_suspends(  # type: ignore[no-untyped-def]
-        ctx, stripe_server, monkeypatch) -> None:
-    monkeypatch.setattr(stripe_link, "gateway_for", lambda _ctx: stripe_server.gateway())
+        ctx, stripe_server) -> None:
     customer_id = _shop(ctx)
     stripe_id, _ = stripe_server.customer_with_card(DECLINES_ON_CHARGE, email=CUSTOMER["email"])
     _link(ctx, customer_id, stripe_id)
@@ -194,8 +199,7 @@ def _mails(ctx: ServiceContext) -> list[OutboxMessage]:
         return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-def test_no_saved_card_is_declined_without_calling_stripe_to_charge(ctx, stripe_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(stripe_link, "gateway_for", lambda _ctx: stripe_server.gateway())
+def test_no_saved_card_is_declined_without_calling_stripe_to_charge(ctx, stripe_server) -> None:  # type: ignore[no-untyped-def]
     customer_id = _shop(ctx)
     stripe_id = stripe_server.gateway().create_customer(CUSTOMER["email"], "Rossi")  # on Stripe, no card
     _link(ctx, customer_id, stripe_id)
@@ -214,8 +218,8 @@ def test_no_saved_card_is_declined_without_calling_stripe_to_charge(ctx, stripe_
     assert len(_mails(ctx)) == 2
 
 
-def test_without_stripe_nothing_is_charged_and_the_job_says_why(ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.delenv("BILLING_STRIPE_API_KEY", raising=False)
+def test_without_stripe_nothing_is_charged_and_the_job_says_why(ctx) -> None:  # type: ignore[no-untyped-def]
+    ctx = dataclasses.replace(ctx, settings=Settings(), stripe=stripe_from_settings)  # no BILLING_STRIPE_API_KEY
     customer_id = _shop(ctx)
     sub_id = _monthly_due_today(ctx, customer_id)
 
@@ -226,9 +230,9 @@ def test_without_stripe_nothing_is_charged_and_the_job_says_why(ctx, monkeypatch
     assert detail.subscription.state == "active" and detail.attempts == ()
     assert detail.subscription.card_on_file is False  # no Stripe customer at all
 
-    monkeypatch.setenv("BILLING_STRIPE_API_KEY", "pk_test_publishable")  # a wrong kind of key: said, not raised
+    publishable = dataclasses.replace(ctx, settings=Settings(stripe_api_key="pk_test_publishable"))
     assert "Stripe is not configured properly (The Stripe key is a publishable key" in str(
-        renewals.run_renewals(ctx))
+        renewals.run_renewals(publishable))  # a wrong kind of key: said, not raised
 
 
 # --- cancelling ---------------------------------------------------------------------------------------------------
@@ -257,8 +261,7 @@ def test_cancel_renewal_keeps_the_paid_period_then_ends_without_a_charge(ctx, sh
         subscriptions.cancel_renewal(at_end, sub_id)
 
 
-def test_cancelling_a_past_due_subscription_stops_the_retries(ctx, stripe_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(stripe_link, "gateway_for", lambda _ctx: stripe_server.gateway())
+def test_cancelling_a_past_due_subscription_stops_the_retries(ctx, stripe_server) -> None:  # type: ignore[no-untyped-def]
     customer_id = _shop(ctx)
     stripe_id, _ = stripe_server.customer_with_card(DECLINES_ON_CHARGE)
     _link(ctx, customer_id, stripe_id)
@@ -294,7 +297,7 @@ import os, sys
 from datetime import datetime
 from billing_tui.domain.clock import FixedClock
 from billing_tui.integrations.stripe_gateway import StripeGateway
-from billing_tui.services import renewals, stripe_link
+from billing_tui.services import renewals
 from billing_tui.services.context import open_context
 
 url, api_base, key, now = sys.argv[1:5]
@@ -305,8 +308,8 @@ class DiesAfterCharging(StripeGateway):
         print(result.status, result.payment_intent_id, flush=True)
         os._exit(17)  # the process dies after Stripe took the money, before anything is recorded
 
-stripe_link.gateway_for = lambda ctx: DiesAfterCharging(key, api_base=api_base)
-ctx = open_context(url, clock=FixedClock(datetime.fromisoformat(now)), actor="worker")
+ctx = open_context(url, clock=FixedClock(datetime.fromisoformat(now)), actor="worker",
+                   stripe=lambda _ctx: DiesAfterCharging(key, api_base=api_base))
 renewals.run_renewals(ctx)
 print("not killed", flush=True)
 """
@@ -387,7 +390,7 @@ def test_a_refused_invoice_keeps_the_payment_and_is_issued_at_the_next_run(ctx, 
 
 def test_two_processes_running_renewals_at_once_charge_once(ctx, db_url, shop, stripe_server) -> None:  # type: ignore[no-untyped-def]
     sub_ids = [_monthly_due_today(ctx, shop["customer"]) for _ in range(3)]
-    others = [open_context(db_url, clock=ctx.clock, actor=f"worker{i}") for i in range(2)]
+    others = [open_context(db_url, clock=ctx.clock, actor=f"worker{i}", stripe=ctx.stripe) for i in range(2)]
     barrier = threading.Barrier(len(others))
     results: list[str] = []
     errors: list[BaseException] = []
@@ -445,14 +448,10 @@ def test_lists_per_customer_and_state_and_refuses_what_does_not_exist(ctx, shop)
                                           start=TODAY)
 
 
-def test_the_retry_schedule_is_an_app_setting_once_declared(ctx, stripe_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_retry_schedule_is_the_shared_setting(ctx, stripe_server) -> None:  # type: ignore[no-untyped-def]
     from billing_tui.services import app_settings
 
-    spec = app_settings.SettingSpec(subscriptions.RETRY_SETTING, "Renewal retries (days after the first failure)",
-                                    "2,5", kind="text")
-    monkeypatch.setattr(app_settings, "SPECS", (*app_settings.SPECS, spec))
-    monkeypatch.setattr(app_settings, "SPEC_BY_KEY", {**app_settings.SPEC_BY_KEY, spec.key: spec})
-    monkeypatch.setattr(stripe_link, "gateway_for", lambda _ctx: stripe_server.gateway())
+    app_settings.update_settings(ctx, {subscriptions.RETRY_SETTING: "2,5"})
     assert subscriptions.retry_days(ctx) == (2, 5)
     customer_id = _shop(ctx)
     stripe_id, _ = stripe_server.customer_with_card(DECLINES_ON_CHARGE)

@@ -1,4 +1,4 @@
-"""The seller's settings: company data printed on every document (first page of Settings)."""
+"""The company data: the seller printed on every document, one database row edited in Settings → Company."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from billing_tui.services import audit
 from billing_tui.services.context import ServiceContext
 from billing_tui.storage.models import SellerSettings
 
-SELLER_FIELDS: tuple[tuple[str, str], ...] = (
+COMPANY_FIELDS: tuple[tuple[str, str], ...] = (
     ("company_name", "Company name"),
     ("vat_number", "VAT number"),
     ("fiscal_code", "Fiscal code"),
@@ -25,18 +25,18 @@ SELLER_FIELDS: tuple[tuple[str, str], ...] = (
     ("email", "Sender email"),
     ("default_language", "Default document language"),
 )
-SELLER_KEYS = tuple(k for k, _ in SELLER_FIELDS)
+COMPANY_KEYS = tuple(k for k, _ in COMPANY_FIELDS)
 
 
 @dataclass(frozen=True)
-class SellerView:
-    """The seller's company data."""
+class CompanyView:
+    """The seller's company data, field by field (empty strings until someone fills them in)."""
 
     values: dict[str, str]
 
 
-def check_seller_field(key: str, value: str, values: Mapping[str, str]) -> tuple[str, str | None]:
-    """``(normalised, reason)`` for one seller field."""
+def check_company_field(key: str, value: str, values: Mapping[str, str]) -> tuple[str, str | None]:
+    """``(normalised, reason)`` for one company field."""
     text = (value or "").strip()
     country = (values.get("country") or "IT").strip().upper()
     if key == "company_name":
@@ -66,38 +66,38 @@ def check_seller_field(key: str, value: str, values: Mapping[str, str]) -> tuple
     return text, None
 
 
-def get_seller(ctx: ServiceContext) -> SellerView:
-    """The seller's settings (empty fields until someone fills them in)."""
+def get_company(ctx: ServiceContext) -> CompanyView:
+    """The company data (empty fields until someone fills them in)."""
     with ctx.db.read() as session:
         row = session.get(SellerSettings, 1) or SellerSettings(id=1)
-    return SellerView(values={k: getattr(row, k) or "" for k in SELLER_KEYS})
+    return CompanyView(values={k: getattr(row, k) or "" for k in COMPANY_KEYS})
 
 
-def update_seller(ctx: ServiceContext, changes: Mapping[str, str]) -> SellerView:
-    """Save the seller's settings; refused with every reason if any field is invalid."""
-    unknown = sorted(set(changes) - set(SELLER_KEYS))
+def update_company(ctx: ServiceContext, changes: Mapping[str, str]) -> CompanyView:
+    """Save the company data; refused with every reason if any field is invalid."""
+    unknown = sorted(set(changes) - set(COMPANY_KEYS))
     if unknown:
         raise ValidationFailed({k: "unknown field" for k in unknown})
     with ctx.db.write() as session:
         row = session.get(SellerSettings, 1)
         if row is None:
             row = SellerSettings(id=1)
-        before = {k: getattr(row, k) or "" for k in SELLER_KEYS}
+        before = {k: getattr(row, k) or "" for k in COMPANY_KEYS}
         merged = {**before, **{k: str(v) for k, v in changes.items()}}
         clean: dict[str, str] = {}
         errors: dict[str, str] = {}
-        for key in SELLER_KEYS:
-            value, reason = check_seller_field(key, merged[key], merged)
+        for key in COMPANY_KEYS:
+            value, reason = check_company_field(key, merged[key], merged)
             clean[key] = value
             if reason:
                 errors[key] = reason
         if errors:
             raise ValidationFailed(errors)
-        diff = {k: (before[k], clean[k]) for k in SELLER_KEYS if before[k] != clean[k]}
+        diff = {k: (before[k], clean[k]) for k in COMPANY_KEYS if before[k] != clean[k]}
         if diff:
             for key, (_old, new) in diff.items():
                 setattr(row, key, new)
             row.updated_at = ctx.clock.now()
             session.add(row)
             audit.record(session, ctx, entity="settings", entity_id=1, action="update", changes=diff)
-    return SellerView(values=clean)
+    return CompanyView(values=clean)
