@@ -13,11 +13,6 @@ from billing_tui.services import subscriptions
 from billing_tui.services.context import open_context
 from tests.unit.test_subscriptions import _shop
 
-pytestmark = pytest.mark.skipif(
-    "subscriptions" not in cli.COMMANDS,
-    reason="cli.py does not wire cli_account yet (cli_account.register(sub, common); "
-           "COMMANDS.update(cli_account.COMMANDS))")
-
 TODAY = datetime.now(UTC).date()
 MONTHLY_START = add_months(TODAY, -1)
 MONTHLY_END = add_months(MONTHLY_START, 1).isoformat()  # today, except after a shorter month's end
