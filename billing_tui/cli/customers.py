@@ -69,8 +69,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
             out.json(list(rows))
             return 0
         for row in rows:
-            changes = ", ".join(f"{k}: {o!r} → {n!r}" for k, (o, n) in row.changes.items())
-            out.say(f"{row.at:%Y-%m-%d %H:%M} {row.actor} {row.action}: {changes}")
+            changed = ", ".join(f"{k}: {o!r} → {n!r}" for k, (o, n) in row.changes.items())
+            out.say(f"{row.at:%Y-%m-%d %H:%M} {row.actor} {row.action}: {changed}")
         return 0
     if args.action == "update":
         changes = {key: getattr(args, key) for key, _ in PROFILE_OPTIONS if getattr(args, key) is not None}

@@ -38,7 +38,8 @@ def common_options() -> argparse.ArgumentParser:
     """The options every subcommand takes: ``--db URL`` and ``--json`` (as a parent parser)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
-                        help="SQLAlchemy database URL (default: $BILLING_DATABASE_URL, else the file in the data directory)")
+                        help="SQLAlchemy database URL "
+                             "(default: $BILLING_DATABASE_URL, else the file in the data directory)")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON on stdout")
     return common
 

@@ -7,6 +7,7 @@ actions show the invoices they would create with ``--preview`` and change nothin
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from billing_tui.cli.options import Parser, actions
@@ -131,6 +132,8 @@ def bill_order(ctx: ServiceContext, args: argparse.Namespace, out: Output) -> in
     from billing_tui.services.order_review import plan_text
 
     number, action = args.order, args.action
+    preview: Callable[..., Any]
+    issue: Callable[..., Any]
     if action == "instalments":
         options: dict[str, Any] = {"count": args.count, "start": args.start, "every": args.every, "mode": args.mode}
         preview, issue = orders.preview_instalments, orders.plan_instalments
