@@ -1,21 +1,24 @@
 """The orders command line: orders billed in parts by partial, advance, instalment and final invoices (issue 4).
 
 Each test makes its own orders with ``orders create`` and ``add-line`` on a demo database, so it
-does not depend on the demo's own orders. Invoicing commands run on the real clock (today), as a
-user runs them; the scheduled instalments are issued by ``jobs run-due --now`` on their dates.
+does not depend on the demo's own orders. Invoicing commands run in-process on the fixed clock (the
+demo's day); the scheduled instalments are issued by ``jobs run-due --now`` on their dates.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
+from billing_tui.domain.clock import FixedClock
 from billing_tui.services.context import open_context
 from billing_tui.storage.invoice_models import Invoice, OrderInstalment, OutboxMessage
 from billing_tui.storage.models import AuditEntry, Cart, CartLine
-from tests.cli.test_cli import AS_OF, _fill, _find_customer, assert_one_line_error, run, run_all
+from tests.cli.conftest import RunCli
+from tests.cli.helpers import AS_OF, assert_one_line_error, fill_demo, find_customer
 
 CUSTOMER = "Rossi Arredamenti S.r.l."  # a demo company whose billing profile is complete
 LINES = (("LP-YEAR", "1"), ("BOOK-FATT-01", "3"))  # 199.00 at 22% and 3 x 24.00 at 4%: 317.66 gross
@@ -25,23 +28,26 @@ DETAIL_KEYS = {"number", "customer_id", "customer_name", "customer_email", "stat
                "refusals"}
 
 
-def _today() -> date:
-    """The CLI's today (its clock is the real one, in UTC); never before the demo's day."""
-    return max(datetime.now(UTC).date(), date.fromisoformat(AS_OF))
+TODAY = date.fromisoformat(AS_OF)
+"""The CLI's today: the fixed clock's day, which is the demo's."""
 
 
-def _new_orders(url: str, customer: int, count: int = 1) -> list[str]:
-    """``count`` draft orders with the ``LINES``; the orders get their lines side by side, line by line."""
-    numbers = [run("orders", "create", "--customer", str(customer), "--db", url).out.strip() for _ in range(count)]
-    for sku, qty in LINES:  # the lines of one order one after the other: positions follow the commands
-        for added in run_all(*[["orders", "add-line", n, "--sku", sku, "--qty", qty, "--db", url] for n in numbers]):
+@pytest.fixture
+def customer(db_url: str, clock: FixedClock) -> int:
+    """A demo database with 10 carts; the id of its customer ``CUSTOMER``."""
+    fill_demo(db_url, clock, carts=10)
+    return find_customer(db_url, name=CUSTOMER)
+
+
+def _new_orders(run_cli: RunCli, url: str, customer: int, count: int = 1) -> list[str]:
+    """``count`` draft orders with the ``LINES``; the lines of one order one after the other."""
+    numbers = [run_cli("orders", "create", "--customer", str(customer), "--db", url).out.strip()
+               for _ in range(count)]
+    for number in numbers:
+        for sku, qty in LINES:  # positions follow the commands
+            added = run_cli("orders", "add-line", number, "--sku", sku, "--qty", qty, "--db", url)
             assert added.code == 0, added.err
     return numbers
-
-
-def _setup(url: str) -> int:
-    _fill(url, carts_count=10)
-    return _find_customer(url, name=CUSTOMER)
 
 
 def _state(url: str) -> tuple:  # type: ignore[type-arg]
@@ -64,20 +70,19 @@ def _sum(invoices: list[dict]) -> Decimal:  # type: ignore[type-arg]
 
 # --- reading orders and previews ----------------------------------------------------------------------
 
-def test_list_show_and_previews_that_change_nothing(db_url: str) -> None:
-    customer = _setup(db_url)
-    (number,) = _new_orders(db_url, customer)
+def test_list_show_and_previews_that_change_nothing(run_cli: RunCli, db_url: str, customer: int) -> None:
+    (number,) = _new_orders(run_cli, db_url, customer)
     before = _state(db_url)
-    listing, drafts, found, shown, text, partial, advance, final = run_all(
-        ["orders", "list", "--json", "--db", db_url],
-        ["orders", "list", "--state", "draft", "--json", "--db", db_url],
-        ["orders", "list", "--search", number, "--db", db_url],
-        ["orders", "show", number, "--json", "--db", db_url],
-        ["orders", "show", number, "--db", db_url],
-        ["invoices", "partial", "--order", number, "--preview", "--db", db_url],
-        ["invoices", "advance", "--order", number, "--percent", "30", "--dry-run", "--json", "--db", db_url],
-        ["invoices", "final", "--order", number, "--preview", "--json", "--db", db_url],
-    )
+    listing, drafts, found, shown, text, partial, advance, final = (run_cli(*argv, "--db", db_url) for argv in (
+        ["orders", "list", "--json"],
+        ["orders", "list", "--state", "draft", "--json"],
+        ["orders", "list", "--search", number],
+        ["orders", "show", number, "--json"],
+        ["orders", "show", number],
+        ["invoices", "partial", "--order", number, "--preview"],
+        ["invoices", "advance", "--order", number, "--percent", "30", "--dry-run", "--json"],
+        ["invoices", "final", "--order", number, "--preview", "--json"],
+    ))
     page = listing.json()
     assert set(page) == {"rows", "offset", "limit", "has_more"} and page["rows"]
     assert all(set(r) == ROW_KEYS for r in page["rows"])
@@ -109,58 +114,58 @@ def test_list_show_and_previews_that_change_nothing(db_url: str) -> None:
 
 # --- billing an order end to end ----------------------------------------------------------------------
 
-def test_partial_then_more_lines_then_final_add_up_to_the_order(db_url: str) -> None:
-    customer = _setup(db_url)
-    (number,) = _new_orders(db_url, customer)
-    partial = run("invoices", "partial", "--order", number, "--json", "--db", db_url).json()
+def test_partial_then_more_lines_then_final_add_up_to_the_order(run_cli: RunCli, db_url: str, customer: int) -> None:
+    (number,) = _new_orders(run_cli, db_url, customer)
+    partial = run_cli("invoices", "partial", "--order", number, "--json", "--db", db_url).json()
     (first,) = partial["issued"]
     assert partial["order"]["state"] == "in_planning" and partial["order"]["invoiced"] == "317.66"
     assert {ln["locked_by"] for ln in partial["order"]["lines"]} == {first}
+    assert [i["issue_date"] for i in partial["order"]["invoices"]] == [AS_OF]  # the clock's day
 
-    added = run("orders", "add-line", number, "--sku", "MUG-CER-01", "--qty", "2", "--price", "11.11", "--json",
+    added = run_cli("orders", "add-line", number, "--sku", "MUG-CER-01", "--qty", "2", "--price", "11.11", "--json",
                 "--db", db_url).json()
     assert added["state"] == "in_planning" and added["lines"][-1]["locked_by"] is None
     assert added["left_to_bill"] == "27.11"  # 2 x 11.11 + 22% VAT
-    locked = run("orders", "remove-line", number, "1", "--db", db_url)
+    locked = run_cli("orders", "remove-line", number, "1", "--db", db_url)
     assert_one_line_error(locked, f"billed by invoice {first}", "locked")
 
-    final = run("invoices", "final", "--order", number, "--json", "--db", db_url).json()
+    final = run_cli("invoices", "final", "--order", number, "--json", "--db", db_url).json()
     (last,) = final["issued"]
     order = final["order"]
     assert order["state"] == "completed" and order["left_to_bill"] == "0.00"
     assert [(i["number"], i["role"]) for i in order["invoices"]] == [(first, "partial"), (last, "final")]
     assert _sum(order["invoices"]) == Decimal(order["total"]) == Decimal(order["invoiced"]) == Decimal("344.77")
-    shown = run("orders", "show", number, "--db", db_url)
+    shown = run_cli("orders", "show", number, "--db", db_url)
     assert shown.code == 0 and "completed" in shown.out.splitlines()[0]
     assert f"{last}  final" in shown.out and "Left to bill 0.00 EUR" in shown.out
 
 
-def test_advance_ship_then_instalments_issued_by_the_scheduler_on_their_dates(db_url: str) -> None:
-    customer = _setup(db_url)
-    (number,) = _new_orders(db_url, customer)
-    advance = run("invoices", "advance", "--order", number, "--percent", "30", "--json", "--db", db_url).json()
+def test_advance_ship_then_instalments_issued_by_the_scheduler_on_their_dates(
+        run_cli: RunCli, db_url: str, customer: int) -> None:
+    (number,) = _new_orders(run_cli, db_url, customer)
+    advance = run_cli("invoices", "advance", "--order", number, "--percent", "30", "--json", "--db", db_url).json()
     assert advance["order"]["state"] == "in_progress" and advance["order"]["advanced"] == "95.30"
-    assert run("orders", "ship", number, "--db", db_url).code == 0
+    assert run_cli("orders", "ship", number, "--db", db_url).code == 0
 
-    start = (_today() + timedelta(days=2)).isoformat()  # after today: nothing is due when the plan is made
+    start = (TODAY + timedelta(days=2)).isoformat()  # after today: nothing is due when the plan is made
     plan_args = ["invoices", "instalments", "--order", number, "--count", "3", "--start", start, "--every", "month",
                  "--db", db_url, "--json"]
-    preview = run(*plan_args, "--preview").json()
+    preview = run_cli(*plan_args, "--preview").json()
     dates = [i["due_date"] for i in preview["invoices"]]
     assert preview["mode"] == "schedule" and dates[0] == start and len(dates) == 3
     assert [i["role"] for i in preview["invoices"]] == ["instalment", "instalment", "final"]
-    planned = run(*plan_args, "--schedule").json()
+    planned = run_cli(*plan_args, "--schedule").json()
     assert planned["issued"] == [] and planned["order"]["state"] == "completed"
     assert [(p["due_date"], p["status"]) for p in planned["order"]["plan"]] == [(d, "planned") for d in dates]
     assert planned["order"]["left_to_bill"] == "222.36"
 
     for day in dates:
-        ran = run("jobs", "run-due", "--now", f"{day}T09:00", "--db", db_url, "--json").json()
+        ran = run_cli("jobs", "run-due", "--now", f"{day}T09:00", "--db", db_url, "--json").json()
         assert {v["job"]: v["result"] for v in ran}["instalments"] == "issued 1 instalment invoice(s)"
-    again = run("jobs", "run-due", "--now", f"{dates[-1]}T10:00", "--db", db_url, "--json").json()
+    again = run_cli("jobs", "run-due", "--now", f"{dates[-1]}T10:00", "--db", db_url, "--json").json()
     assert {v["job"]: v["result"] for v in again}["instalments"] == "issued 0 instalment invoice(s)"
 
-    order = run("orders", "show", number, "--json", "--db", db_url).json()
+    order = run_cli("orders", "show", number, "--json", "--db", db_url).json()
     assert [p["status"] for p in order["plan"]] == ["issued"] * 3
     issued = [i for i in order["invoices"] if i["role"] in ("instalment", "final")]
     assert [i["issue_date"] for i in issued] == dates  # each on its date
@@ -172,11 +177,10 @@ def test_advance_ship_then_instalments_issued_by_the_scheduler_on_their_dates(db
 
 # --- refusals ------------------------------------------------------------------------------------------
 
-def test_refusals_are_one_line_and_change_nothing(db_url: str) -> None:
-    customer = _setup(db_url)
-    draft, shipped = _new_orders(db_url, customer, 2)
-    assert run("orders", "ship", shipped, "--db", db_url).code == 0
-    today = _today()
+def test_refusals_are_one_line_and_change_nothing(run_cli: RunCli, db_url: str, customer: int) -> None:
+    draft, shipped = _new_orders(run_cli, db_url, customer, 2)
+    assert run_cli("orders", "ship", shipped, "--db", db_url).code == 0
+    today = TODAY
     before = _state(db_url)
     cases = [
         (["invoices", "advance", "--order", shipped, "--amount", "10"], "it is shipped"),
@@ -191,7 +195,7 @@ def test_refusals_are_one_line_and_change_nothing(db_url: str) -> None:
         (["invoices", "advance", "--order", draft, "--amount", "10", "--percent", "30"], "not allowed with"),
         (["invoices", "advance", "--order", draft], "one of the arguments --amount --percent is required"),
     ]
-    results = run_all(*[[*argv, "--db", db_url] for argv, _ in cases])
+    results = [run_cli(*argv, "--db", db_url) for argv, _ in cases]
     for result, (_argv, words) in zip(results, cases, strict=True):
         assert_one_line_error(result, words)
     assert results[-2].code == results[-1].code == 2  # argparse: a usage error

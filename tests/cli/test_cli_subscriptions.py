@@ -1,40 +1,30 @@
-"""``billing-tui subscriptions list|show|cancel-renewal``, as a user would run them, on every backend (S000.6)."""
+"""``billing-tui subscriptions list|show|cancel-renewal``, run in-process as a user would, on every backend (S000.6)."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
-from billing_tui import cli
+from billing_tui.domain.clock import FixedClock
 from billing_tui.domain.orders import add_months
 from billing_tui.services import subscriptions
 from billing_tui.services.context import open_context
+from tests.cli.conftest import RunCli
+from tests.cli.helpers import AS_OF
 from tests.unit.test_subscriptions import _shop
 
-pytestmark = pytest.mark.skipif(
-    "subscriptions" not in cli.COMMANDS,
-    reason="cli.py does not wire cli_account yet (cli_account.register(sub, common); "
-           "COMMANDS.update(cli_account.COMMANDS))")
-
-TODAY = datetime.now(UTC).date()
+TODAY = date.fromisoformat(AS_OF)  # the fixed clock's day
 MONTHLY_START = add_months(TODAY, -1)
-MONTHLY_END = add_months(MONTHLY_START, 1).isoformat()  # today, except after a shorter month's end
+MONTHLY_END = add_months(MONTHLY_START, 1).isoformat()  # today: the monthly subscription is due
 YEARLY_END = add_months(TODAY - timedelta(days=22), 12).isoformat()
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.fixture
-def subscribed(db_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """A customer with two subscriptions, one due today (the CLI's clock is the real one); no Stripe configured."""
+def subscribed(db_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """A customer with two subscriptions, one due today (the fixed clock's day); no Stripe configured."""
     monkeypatch.delenv("BILLING_STRIPE_API_KEY", raising=False)
-    ctx = open_context(db_url, actor="setup")
+    ctx = open_context(db_url, clock=clock, actor="setup")
     try:
         customer = _shop(ctx)
         monthly = subscriptions.create_subscription(ctx, customer_id=customer, product_sku="LP-MONTH",
@@ -46,38 +36,38 @@ def subscribed(db_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return {"customer": customer, "monthly": monthly, "yearly": yearly}
 
 
-def test_list_show_and_cancel_renewal(db_url, subscribed, capsys) -> None:  # type: ignore[no-untyped-def]
-    code, out, err = _run(capsys, "subscriptions", "list", "--customer", str(subscribed["customer"]),
-                          "--db", db_url, "--json")
-    assert code == 0 and err == ""
-    rows = json.loads(out)
+def test_list_show_and_cancel_renewal(
+        run_cli: RunCli, db_url: str, clock: FixedClock, subscribed: dict[str, int]) -> None:
+    listed = run_cli("subscriptions", "list", "--customer", str(subscribed["customer"]), "--db", db_url, "--json")
+    assert listed.code == 0 and listed.err == ""
+    rows = listed.json()
     assert [(r["id"], r["product_sku"], r["state"], r["next_renewal"], r["gross"]) for r in rows] == [
         (subscribed["monthly"], "LP-MONTH", "active", MONTHLY_END, "24.28"),
         (subscribed["yearly"], "LP-YEAR", "active", YEARLY_END, "242.78")]
 
-    code, out, _ = _run(capsys, "subscriptions", "list", "--db", db_url)
+    code, out, _ = run_cli("subscriptions", "list", "--db", db_url)
     assert code == 0 and "NEXT RENEWAL" in out and "Landing Page" in out and YEARLY_END in out
 
-    code, out, _ = _run(capsys, "subscriptions", "cancel-renewal", str(subscribed["yearly"]), "--db", db_url, "--json")
-    cancelled = json.loads(out)
-    assert code == 0 and cancelled["subscription"]["auto_renew"] is False
+    cancelled = run_cli("subscriptions", "cancel-renewal", str(subscribed["yearly"]), "--db", db_url, "--json").json()
+    assert cancelled["subscription"]["auto_renew"] is False
     assert cancelled["subscription"]["state"] == "active" and cancelled["subscription"]["next_renewal"] is None
+    assert cancelled["cancelled_at"] == clock.now().isoformat()  # the clock's time
 
-    code, out, err = _run(capsys, "subscriptions", "cancel-renewal", str(subscribed["yearly"]), "--db", db_url)
+    code, out, err = run_cli("subscriptions", "cancel-renewal", str(subscribed["yearly"]), "--db", db_url)
     assert code == 1 and out == "" and err.count("\n") == 1
     assert err.startswith("billing-tui: ") and f"already cancelled; it ends on {YEARLY_END}" in err
 
-    code, out, _ = _run(capsys, "subscriptions", "show", str(subscribed["yearly"]), "--db", db_url)
+    code, out, _ = run_cli("subscriptions", "show", str(subscribed["yearly"]), "--db", db_url)
     assert code == 0 and "Automatic renewal: no" in out and "Renewal cancelled" in out
 
-    code, out, _ = _run(capsys, "subscriptions", "list", "--state", "active", "--db", db_url, "--json")
-    assert [r["auto_renew"] for r in json.loads(out)] == [True, False]
+    active = run_cli("subscriptions", "list", "--state", "active", "--db", db_url, "--json").json()
+    assert [r["auto_renew"] for r in active] == [True, False]
 
 
-def test_show_has_periods_and_attempts_and_errors_are_one_line(db_url, subscribed, capsys) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = _run(capsys, "subscriptions", "show", str(subscribed["monthly"]), "--db", db_url, "--json")
-    shown = json.loads(out)
-    assert code == 0 and shown["periods"] == [] and shown["attempts"] == []
+def test_show_has_periods_and_attempts_and_errors_are_one_line(
+        run_cli: RunCli, db_url: str, subscribed: dict[str, int]) -> None:
+    shown = run_cli("subscriptions", "show", str(subscribed["monthly"]), "--db", db_url, "--json").json()
+    assert shown["periods"] == [] and shown["attempts"] == []
     assert shown["subscription"]["period_end"] == MONTHLY_END
     assert shown["start_date"] == MONTHLY_START.isoformat()
 
@@ -85,5 +75,5 @@ def test_show_has_periods_and_attempts_and_errors_are_one_line(db_url, subscribe
                         (["subscriptions", "show", "abc"], "not a subscription id"),
                         (["subscriptions", "list", "--customer", "999"], "no customer 999"),
                         (["subscriptions", "list", "--state", "paused"], "invalid choice")):
-        code, out, err = _run(capsys, *argv, "--db", db_url)
+        code, out, err = run_cli(*argv, "--db", db_url)
         assert code != 0 and out == "" and err.count("\n") == 1 and words in err, (argv, err)

@@ -304,6 +304,7 @@ def test_the_demo_creates_customers_with_test_cards_once_and_refuses_a_live_key(
         cards.setup_demo_stripe(live, ids)
 
 
+@pytest.mark.slow  # runs the installed billing-tui in separate processes
 def test_the_cards_commands_list_set_default_delete_and_record_a_payment(ctx, stripe) -> None:  # type: ignore[no-untyped-def]
     from tests.cli.test_cli import assert_one_line_error, run
 

@@ -265,6 +265,7 @@ def test_a_bad_line_imports_nothing_and_is_named(ctx, shop, tmp_path) -> None:  
 
 # --- command line -----------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # runs the installed billing-tui in separate processes
 def test_credit_commands_consume_import_and_show_the_balance(ctx, shop, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.cli.test_cli import assert_one_line_error, run
 
