@@ -52,7 +52,11 @@ async def _open(pilot, customer_id: int) -> CreditScreen:  # type: ignore[no-unt
     screen = pilot.app.screen
     assert isinstance(screen, CreditScreen)
     months = screen.query_one("#credit-months", DataTable)  # scrolled to this month after a refresh
-    await wait_until(pilot, lambda: months.max_scroll_y > 0 and months.scroll_y == months.max_scroll_y)
+    at_this_month = lambda: months.max_scroll_y > 0 and months.scroll_y == months.max_scroll_y  # noqa: E731
+    await wait_until(pilot, at_this_month)
+    await pilot.wait_for_scheduled_animations()
+    await settle(pilot)  # the scrollbar repaints after the scroll (slow under load: wait, then check again)
+    await wait_until(pilot, at_this_month)
     await pilot.pause()
     return screen
 
