@@ -55,7 +55,13 @@ def _schema_key() -> str:
     from sqlalchemy.dialects import sqlite
     from sqlalchemy.schema import CreateIndex, CreateTable
 
-    from billing_tui.storage.models import Cart, CartLine, Customer, Payment, Product
+    from billing_tui.storage.shop_models import (
+        Cart,
+        CartLine,
+        Customer,
+        Payment,
+        Product,
+    )
 
     digest = sha256()
     dialect = sqlite.dialect()

@@ -28,7 +28,7 @@ from sqlmodel import col
 
 from billing_tui.jobs.runner import as_utc
 from billing_tui.services.context import ServiceContext
-from billing_tui.storage.invoice_models import SchedulerLeader
+from billing_tui.storage.system_models import SchedulerLeader
 
 log = logging.getLogger(__name__)
 

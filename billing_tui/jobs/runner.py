@@ -25,7 +25,7 @@ from billing_tui.domain.clock import FixedClock
 from billing_tui.domain.errors import BillingError
 from billing_tui.jobs.registry import JobSpec, all_jobs
 from billing_tui.services.context import ServiceContext
-from billing_tui.storage.invoice_models import JobRun
+from billing_tui.storage.system_models import JobRun
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from billing_tui.domain.errors import ValidationFailed
 from billing_tui.services import audit
 from billing_tui.services.context import ServiceContext
-from billing_tui.storage.invoice_models import AppSetting
+from billing_tui.storage.system_models import AppSetting
 
 
 @dataclass(frozen=True)

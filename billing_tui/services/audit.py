@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from billing_tui.services.context import ServiceContext
-from billing_tui.storage.models import AuditEntry, utc
+from billing_tui.storage.columns import utc
+from billing_tui.storage.system_models import AuditEntry
 
 
 @dataclass(frozen=True)

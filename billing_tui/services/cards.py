@@ -17,15 +17,26 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from billing_tui.domain.carts import CartStatus, InvoiceState, PaymentMethod, PaymentState, parse_cart_number
+from billing_tui.domain.carts import (
+    CartStatus,
+    InvoiceState,
+    PaymentMethod,
+    PaymentState,
+    parse_cart_number,
+)
 from billing_tui.domain.errors import BillingError, NotFound
 from billing_tui.domain.money import format_money
 from billing_tui.domain.orders import OrderState
-from billing_tui.integrations.stripe_gateway import CardInfo, ChargeResult, StripeError, StripeGateway
+from billing_tui.integrations.stripe_gateway import (
+    CardInfo,
+    ChargeResult,
+    StripeError,
+    StripeGateway,
+)
 from billing_tui.services import audit, stripe_link
 from billing_tui.services.context import ServiceContext
 from billing_tui.storage.account_models import StripeCustomer
-from billing_tui.storage.models import Cart, Customer, Payment
+from billing_tui.storage.shop_models import Cart, Customer, Payment
 
 if TYPE_CHECKING:
     from sqlmodel import Session

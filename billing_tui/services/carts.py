@@ -36,8 +36,9 @@ from billing_tui.services.cart_views import (
     CartRow,
 )
 from billing_tui.services.context import ServiceContext
-from billing_tui.storage.models import Cart, CartLine, Customer, Payment, utc
+from billing_tui.storage.columns import utc
 from billing_tui.storage.search import contains_ci
+from billing_tui.storage.shop_models import Cart, CartLine, Customer, Payment
 
 # The list's query and page are defined in cart_views, which the carts screen imports at startup
 # without the database stack; they are part of this module's API as well.

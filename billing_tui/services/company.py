@@ -10,7 +10,7 @@ from billing_tui.domain.errors import ValidationFailed
 from billing_tui.domain.profile import LANGUAGES
 from billing_tui.services import audit
 from billing_tui.services.context import ServiceContext
-from billing_tui.storage.models import SellerSettings
+from billing_tui.storage.system_models import SellerSettings
 
 COMPANY_FIELDS: tuple[tuple[str, str], ...] = (
     ("company_name", "Company name"),

@@ -33,8 +33,8 @@ from billing_tui.domain.money import ZERO, round_money, to_decimal
 from billing_tui.services import app_settings
 from billing_tui.services.context import ServiceContext
 from billing_tui.storage.account_models import CreditEntry, CreditMonthEnd
-from billing_tui.storage.invoice_models import Invoice, InvoiceLine
-from billing_tui.storage.models import Customer
+from billing_tui.storage.document_models import Invoice, InvoiceLine
+from billing_tui.storage.shop_models import Customer
 
 CREDIT_SKU_PREFIXES = ("SMS-CREDIT-", "CREDIT-")
 """A product is prepaid credit when its SKU starts with one of these (the one rule, in one place)."""

@@ -35,7 +35,7 @@ from billing_tui.services.credit import (
     pool_of,
     sync_in_session,
 )
-from billing_tui.storage.models import Customer
+from billing_tui.storage.shop_models import Customer
 
 
 @dataclass(frozen=True)

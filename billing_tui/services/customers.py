@@ -19,8 +19,9 @@ from billing_tui.domain.profile import (
 )
 from billing_tui.services import audit
 from billing_tui.services.context import ServiceContext
-from billing_tui.storage.models import Cart, Customer, utc
+from billing_tui.storage.columns import utc
 from billing_tui.storage.search import contains_ci
+from billing_tui.storage.shop_models import Cart, Customer
 
 PAGE_SIZE = 50
 

@@ -23,19 +23,13 @@ from billing_tui.domain.carts import (
     PaymentMethod,
     PaymentState,
 )
+from billing_tui.domain.clock import FixedClock
 from billing_tui.domain.errors import BillingError
 from billing_tui.domain.money import line_total, vat_summary
-from billing_tui.domain.clock import FixedClock
 from billing_tui.domain.orders import add_months, instalment_dates
 from billing_tui.services.context import ServiceContext
-from billing_tui.storage.models import (
-    Cart,
-    CartLine,
-    Customer,
-    Payment,
-    Product,
-    SellerSettings,
-)
+from billing_tui.storage.shop_models import Cart, CartLine, Customer, Payment, Product
+from billing_tui.storage.system_models import SellerSettings
 
 D = Decimal
 FIRST_CART_NUMBER = 100_001

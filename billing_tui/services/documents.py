@@ -33,8 +33,14 @@ from billing_tui.domain.numbering import RangeKind
 from billing_tui.domain.profile import FIELD_KEYS, validate_profile
 from billing_tui.services.context import ServiceContext
 from billing_tui.services.numbering import allocate
-from billing_tui.storage.invoice_models import Invoice, InvoiceLine, InvoicePdf, InvoiceVat
-from billing_tui.storage.models import Cart, Customer, SellerSettings
+from billing_tui.storage.document_models import (
+    Invoice,
+    InvoiceLine,
+    InvoicePdf,
+    InvoiceVat,
+)
+from billing_tui.storage.shop_models import Cart, Customer
+from billing_tui.storage.system_models import SellerSettings
 
 __all__ = [
     "InvoiceRefused",

@@ -31,9 +31,10 @@ from billing_tui.services.documents import (
     queue_document_mail,
     stored_document,
 )
-from billing_tui.storage.invoice_models import Invoice, InvoicePdf, OutboxMessage
-from billing_tui.storage.models import Cart, CartLine, Customer, utc
+from billing_tui.storage.columns import utc
+from billing_tui.storage.document_models import Invoice, InvoicePdf, OutboxMessage
 from billing_tui.storage.search import contains_ci
+from billing_tui.storage.shop_models import Cart, CartLine, Customer
 
 PAGE_SIZE = 50
 KINDS = ("invoice", "cancellation", "credit_note")

@@ -34,8 +34,8 @@ from billing_tui.integrations.mailer import (
 from billing_tui.services.app_settings import get_settings
 from billing_tui.services.company import get_company
 from billing_tui.services.context import EML_FOLDER_NAME, ServiceContext
-from billing_tui.storage.invoice_models import Invoice, InvoicePdf, OutboxMessage
-from billing_tui.storage.models import utc
+from billing_tui.storage.columns import utc
+from billing_tui.storage.document_models import Invoice, InvoicePdf, OutboxMessage
 
 log = logging.getLogger(__name__)
 

@@ -43,8 +43,8 @@ from billing_tui.services.documents import (
     profile_problem,
 )
 from billing_tui.storage.account_models import CreditEntry, CreditMonthEnd
-from billing_tui.storage.invoice_models import Invoice
-from billing_tui.storage.models import Customer
+from billing_tui.storage.document_models import Invoice
+from billing_tui.storage.shop_models import Customer
 
 USED_SKU = "PREPAID-USED"
 STORNO_SKU = "PREPAID-STORNO"

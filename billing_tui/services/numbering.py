@@ -27,7 +27,7 @@ from billing_tui.domain.numbering import (
     render,
 )
 from billing_tui.services.context import ServiceContext
-from billing_tui.storage.invoice_models import NumberRange
+from billing_tui.storage.document_models import NumberRange
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 

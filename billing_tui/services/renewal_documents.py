@@ -21,8 +21,9 @@ from billing_tui.services.documents import (
 )
 from billing_tui.services.subscriptions import lock_subscription
 from billing_tui.storage.account_models import RenewalPeriod, Subscription
-from billing_tui.storage.invoice_models import Invoice
-from billing_tui.storage.models import Customer, Product, SellerSettings
+from billing_tui.storage.document_models import Invoice
+from billing_tui.storage.shop_models import Customer, Product
+from billing_tui.storage.system_models import SellerSettings
 
 
 def amount_due(customer: Customer, sub: Subscription) -> Decimal:

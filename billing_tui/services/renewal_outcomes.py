@@ -17,11 +17,15 @@ from billing_tui.domain.errors import BillingError
 from billing_tui.integrations.stripe_gateway import ChargeResult
 from billing_tui.services import audit
 from billing_tui.services.context import ServiceContext
-from billing_tui.services.renewal_documents import issue_renewal_invoice, queue_renewal_mail
+from billing_tui.services.renewal_documents import (
+    issue_renewal_invoice,
+    queue_renewal_mail,
+)
 from billing_tui.services.subscriptions import LIVE_STATES, lock_subscription
 from billing_tui.storage.account_models import ChargeAttempt, RenewalPeriod
-from billing_tui.storage.invoice_models import Invoice
-from billing_tui.storage.models import Customer, Product, utc
+from billing_tui.storage.columns import utc
+from billing_tui.storage.document_models import Invoice
+from billing_tui.storage.shop_models import Customer, Product
 
 NO_CARD = "no saved card"
 FAILED_ATTEMPTS = ("declined", "failed")

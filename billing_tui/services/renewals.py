@@ -52,8 +52,14 @@ from billing_tui.services.subscriptions import (
     period_end_after,
     retry_days,
 )
-from billing_tui.storage.account_models import ChargeAttempt, RenewalPeriod, StripeCustomer, Subscription
-from billing_tui.storage.models import Customer, utc
+from billing_tui.storage.account_models import (
+    ChargeAttempt,
+    RenewalPeriod,
+    StripeCustomer,
+    Subscription,
+)
+from billing_tui.storage.columns import utc
+from billing_tui.storage.shop_models import Customer
 
 log = logging.getLogger(__name__)
 

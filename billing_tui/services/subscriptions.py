@@ -21,9 +21,15 @@ from billing_tui.domain.orders import add_months
 from billing_tui.integrations.stripe_gateway import StripeError, StripeGateway
 from billing_tui.services import app_settings, audit, stripe_link
 from billing_tui.services.context import ServiceContext
-from billing_tui.storage.account_models import ChargeAttempt, RenewalPeriod, StripeCustomer, Subscription
-from billing_tui.storage.invoice_models import Invoice
-from billing_tui.storage.models import Customer, Product, utc
+from billing_tui.storage.account_models import (
+    ChargeAttempt,
+    RenewalPeriod,
+    StripeCustomer,
+    Subscription,
+)
+from billing_tui.storage.columns import utc
+from billing_tui.storage.document_models import Invoice
+from billing_tui.storage.shop_models import Customer, Product
 
 log = logging.getLogger(__name__)
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
-from billing_tui.storage.models import money_column
+from billing_tui.storage.columns import money_column, timestamp
 from billing_tui.storage.types import Fixed
-
-
-def _ts(nullable: bool = False) -> Column:  # type: ignore[type-arg]
-    return Column(DateTime(timezone=True), nullable=nullable)
 
 
 class StripeCustomer(SQLModel, table=True):
@@ -23,7 +29,7 @@ class StripeCustomer(SQLModel, table=True):
 
     customer_id: int = Field(sa_column=Column(Integer, ForeignKey("customer.id"), primary_key=True))
     stripe_id: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
-    created_at: datetime = Field(sa_column=_ts())
+    created_at: datetime = Field(sa_column=timestamp())
 
 
 class Subscription(SQLModel, table=True):
@@ -47,9 +53,9 @@ class Subscription(SQLModel, table=True):
     period_end: date = Field(sa_column=Column(Date, nullable=False))  # = the next renewal date
     auto_renew: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
     state: str = Field(sa_column=Column(String(16), nullable=False))  # active | past_due | suspended | cancelled | ended
-    created_at: datetime = Field(sa_column=_ts())
-    updated_at: datetime = Field(sa_column=_ts())
-    cancelled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(sa_column=timestamp())
+    updated_at: datetime = Field(sa_column=timestamp())
+    cancelled_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True))
     cancelled_by: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
 
 
@@ -68,8 +74,8 @@ class RenewalPeriod(SQLModel, table=True):
     next_attempt_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     payment_intent_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     invoice_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("invoice.id"), nullable=True))
-    created_at: datetime = Field(sa_column=_ts())
-    updated_at: datetime = Field(sa_column=_ts())
+    created_at: datetime = Field(sa_column=timestamp())
+    updated_at: datetime = Field(sa_column=timestamp())
 
 
 class ChargeAttempt(SQLModel, table=True):
@@ -90,8 +96,8 @@ class ChargeAttempt(SQLModel, table=True):
     payment_intent_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     amount: Decimal = Field(sa_column=money_column())
     message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    started_at: datetime = Field(sa_column=_ts())
-    finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    started_at: datetime = Field(sa_column=timestamp())
+    finished_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True))
 
 
 class CreditEntry(SQLModel, table=True):
@@ -115,7 +121,7 @@ class CreditEntry(SQLModel, table=True):
     cart_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("cart.id"), nullable=True))
     invoice_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("invoice.id"), nullable=True))
     import_key: str | None = Field(default=None, sa_column=Column(String(120), nullable=True))
-    created_at: datetime = Field(sa_column=_ts())
+    created_at: datetime = Field(sa_column=timestamp())
     created_by: str = Field(sa_column=Column(String(100), nullable=False))
 
 
@@ -129,4 +135,4 @@ class CreditMonthEnd(SQLModel, table=True):
     customer_id: int = Field(sa_column=Column(Integer, ForeignKey("customer.id"), nullable=False))
     month: str = Field(sa_column=Column(String(7), nullable=False))  # YYYY-MM
     invoice_id: int = Field(sa_column=Column(Integer, ForeignKey("invoice.id"), nullable=False))
-    created_at: datetime = Field(sa_column=_ts())
+    created_at: datetime = Field(sa_column=timestamp())

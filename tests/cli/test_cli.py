@@ -13,7 +13,8 @@ from billing_tui.services import carts, customers, demo
 from billing_tui.services.context import open_context
 from billing_tui.services.views import to_json
 from billing_tui.storage import migrate
-from billing_tui.storage.models import AuditEntry, Cart, Customer
+from billing_tui.storage.shop_models import Cart, Customer
+from billing_tui.storage.system_models import AuditEntry
 from tests.cli.conftest import RunCli
 from tests.cli.helpers import (
     AS_OF,

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from billing_tui.domain.clock import FixedClock
 from billing_tui.services.context import open_context
-from billing_tui.storage.invoice_models import Invoice, OrderInstalment, OutboxMessage
-from billing_tui.storage.models import AuditEntry, Cart, CartLine
+from billing_tui.storage.document_models import Invoice, OutboxMessage
+from billing_tui.storage.shop_models import Cart, CartLine, OrderInstalment
+from billing_tui.storage.system_models import AuditEntry
 from tests.cli.conftest import RunCli
 from tests.cli.helpers import AS_OF, assert_one_line_error, fill_demo, find_customer
 

@@ -12,7 +12,10 @@ from textual.widgets import DataTable, Static
 
 from billing_tui.screens.confirm import ConfirmScreen
 from billing_tui.screens.payment_method import PaymentMethodScreen
-from billing_tui.screens.subscriptions import SubscriptionDetailScreen, SubscriptionsScreen
+from billing_tui.screens.subscriptions import (
+    SubscriptionDetailScreen,
+    SubscriptionsScreen,
+)
 from billing_tui.services import cards, customers, renewals, subscriptions
 from tests.stripe_server import DECLINES_ON_CHARGE, VISA, StripeTestServer
 from tests.ui.conftest import settle
@@ -227,7 +230,7 @@ def subs(account_ctx, stripe) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """
     from billing_tui.services import company
     from billing_tui.services.demo import SELLER
-    from billing_tui.storage.models import Product
+    from billing_tui.storage.shop_models import Product
 
     ctx = account_ctx
     company.update_company(ctx, SELLER)

@@ -23,7 +23,7 @@ from billing_tui.screens.order_wizards import (
 )
 from billing_tui.services import company, customers, orders
 from billing_tui.services.demo import SELLER
-from billing_tui.storage.models import Product
+from billing_tui.storage.shop_models import Product
 from tests.conftest import FIXED_NOW
 from tests.ui.conftest import settle, wait_until
 

@@ -17,7 +17,8 @@ from billing_tui.services import cards, customers
 from billing_tui.services.cards import StripeNotConnected
 from billing_tui.services.context import stripe_from_settings
 from billing_tui.storage.account_models import StripeCustomer
-from billing_tui.storage.models import AuditEntry, Cart, Payment
+from billing_tui.storage.shop_models import Cart, Payment
+from billing_tui.storage.system_models import AuditEntry
 from tests.conftest import FIXED_NOW
 from tests.stripe_server import DECLINES_ON_CHARGE, VISA, StripeTestServer
 

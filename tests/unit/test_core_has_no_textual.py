@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[2]
 CORE_MODULES = [
     "billing_tui.config",
@@ -30,7 +29,7 @@ CORE_MODULES = [
     "billing_tui.storage",
     "billing_tui.storage.db",
     "billing_tui.storage.migrate",
-    "billing_tui.storage.models",
+    "billing_tui.storage.shop_models",
     "billing_tui.storage.types",
 ]
 

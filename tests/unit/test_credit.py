@@ -10,11 +10,19 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_tui.domain.errors import NotFound, ValidationFailed
-from billing_tui.services import app_settings, company, credit, credit_import, customers, invoices, month_end
+from billing_tui.services import (
+    app_settings,
+    company,
+    credit,
+    credit_import,
+    customers,
+    invoices,
+    month_end,
+)
 from billing_tui.services.credit import CreditRefused
 from billing_tui.storage.account_models import CreditEntry, CreditMonthEnd
-from billing_tui.storage.invoice_models import Invoice, OutboxMessage
-from billing_tui.storage.models import Cart, CartLine, Product
+from billing_tui.storage.document_models import Invoice, OutboxMessage
+from billing_tui.storage.shop_models import Cart, CartLine, Product
 
 D = Decimal
 SELLER = {"company_name": "Pixel & Stampa S.r.l.", "vat_number": "02118530019", "fiscal_code": "02118530019",

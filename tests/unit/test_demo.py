@@ -13,14 +13,8 @@ from billing_tui.domain.profile import CustomerType, validate_profile
 from billing_tui.services import carts, customers, demo, invoices, orders
 from billing_tui.services.context import open_context
 from billing_tui.services.views import to_json
-from billing_tui.storage.models import (
-    AuditEntry,
-    Cart,
-    CartLine,
-    Customer,
-    Payment,
-    Product,
-)
+from billing_tui.storage.shop_models import Cart, CartLine, Customer, Payment, Product
+from billing_tui.storage.system_models import AuditEntry
 
 AS_OF = date(2026, 11, 23)
 

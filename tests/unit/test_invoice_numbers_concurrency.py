@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from billing_tui.services import demo, invoices
-from billing_tui.storage.invoice_models import Invoice, InvoicePdf, NumberRange
+from billing_tui.storage.document_models import Invoice, InvoicePdf, NumberRange
 from tests.conftest import FIXED_NOW
 
 WORKER = textwrap.dedent("""

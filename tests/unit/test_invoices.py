@@ -11,9 +11,17 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_tui.domain.errors import NotFound, ValidationFailed
-from billing_tui.services import app_settings, carts, customers, invoices, mail, numbering, orders
+from billing_tui.services import (
+    app_settings,
+    carts,
+    customers,
+    invoices,
+    mail,
+    numbering,
+    orders,
+)
 from billing_tui.services.invoices import InvoiceRefused
-from billing_tui.storage.invoice_models import Invoice, InvoicePdf, OutboxMessage
+from billing_tui.storage.document_models import Invoice, InvoicePdf, OutboxMessage
 
 
 def _paid_carts(ctx, n: int | None = None) -> list[int]:  # type: ignore[no-untyped-def]
@@ -80,7 +88,7 @@ def test_incomplete_profile_is_refused_with_what_to_fix(demo_ctx) -> None:  # ty
     number = _paid_carts(demo_ctx, 1)[0]
     cart = carts.get_cart(demo_ctx, number)
     with demo_ctx.db.write() as session:  # a profile broken by data imported before validation existed
-        from billing_tui.storage.models import Customer
+        from billing_tui.storage.shop_models import Customer
 
         session.get(Customer, cart.customer_id).email = "broken"
     with pytest.raises(InvoiceRefused, match="billing profile .* is incomplete.*Customers"):

@@ -26,8 +26,9 @@ from billing_tui.services import mail
 from billing_tui.services.app_settings import update_settings
 from billing_tui.services.context import open_context
 from billing_tui.services.views import to_json
-from billing_tui.storage.invoice_models import Invoice, InvoicePdf, OutboxMessage
-from billing_tui.storage.models import Customer, SellerSettings
+from billing_tui.storage.document_models import Invoice, InvoicePdf, OutboxMessage
+from billing_tui.storage.shop_models import Customer
+from billing_tui.storage.system_models import SellerSettings
 from tests.conftest import FIXED_NOW
 from tests.smtp_server import SENDER, SmtpServer
 

@@ -18,7 +18,7 @@ from billing_tui.domain.money import (
     to_decimal,
     vat_summary,
 )
-from billing_tui.storage.models import Product
+from billing_tui.storage.shop_models import Product
 
 D = Decimal
 

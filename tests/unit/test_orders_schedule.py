@@ -14,7 +14,8 @@ from billing_tui.jobs import registry
 from billing_tui.jobs.runner import run_due
 from billing_tui.services import customers, invoices, orders
 from billing_tui.services.context import ServiceContext, open_context
-from billing_tui.storage.models import Cart, Customer, SellerSettings
+from billing_tui.storage.shop_models import Cart, Customer
+from billing_tui.storage.system_models import SellerSettings
 from tests.unit.test_orders_service import CUSTOMER, make_shop, new_order, notes_of
 
 JAN_31_2027 = date(2027, 1, 31)

@@ -21,8 +21,8 @@ from billing_tui.services.context import ServiceContext
 from billing_tui.services.demo import SELLER
 from billing_tui.services.invoices import InvoiceRefused
 from billing_tui.services.orders import OrderRefused
-from billing_tui.storage.invoice_models import Invoice, NumberRange, OrderInstalment, OutboxMessage
-from billing_tui.storage.models import Cart, CartLine, Product
+from billing_tui.storage.document_models import Invoice, NumberRange, OutboxMessage
+from billing_tui.storage.shop_models import Cart, CartLine, OrderInstalment, Product
 
 D = Decimal
 TODAY = date(2026, 11, 23)  # the conftest clock

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from billing_tui.domain.errors import NotFound, ValidationFailed
 from billing_tui.domain.profile import FIELD_KEYS
 from billing_tui.services import carts, company, customers
-from billing_tui.storage.models import AuditEntry, Customer, SellerSettings
+from billing_tui.storage.shop_models import Customer
+from billing_tui.storage.system_models import AuditEntry, SellerSettings
 from tests.conftest import FIXED_NOW
 
 NEW_PERSON = {

@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # What the first frame must not wait for: the database stack, the settings, the scheduler.
 DEFERRED = ["sqlalchemy", "sqlmodel", "pydantic", "pydantic_settings", "alembic", "apscheduler", "psycopg",
-            "billing_tui.storage.db", "billing_tui.storage.models", "billing_tui.services.carts"]
+            "billing_tui.storage.db", "billing_tui.storage.shop_models", "billing_tui.services.carts"]
 
 PROBE = """
 import sys

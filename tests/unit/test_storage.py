@@ -16,7 +16,8 @@ from billing_tui.services import customers, demo
 from billing_tui.services.context import open_context
 from billing_tui.storage import migrate
 from billing_tui.storage.db import Database
-from billing_tui.storage.models import AuditEntry, Cart, Customer
+from billing_tui.storage.shop_models import Cart, Customer
+from billing_tui.storage.system_models import AuditEntry
 
 WORKERS = 4
 UPDATES = 50

@@ -20,13 +20,29 @@ from billing_tui.config import Settings
 from billing_tui.domain.clock import FixedClock
 from billing_tui.domain.errors import NotFound, ValidationFailed
 from billing_tui.integrations.stripe_gateway import BILLING_KEY
-from billing_tui.services import audit, company, customers, invoices, orders, renewals, subscriptions
-from billing_tui.services.context import ServiceContext, open_context, stripe_from_settings
+from billing_tui.services import (
+    audit,
+    company,
+    customers,
+    invoices,
+    orders,
+    renewals,
+    subscriptions,
+)
+from billing_tui.services.context import (
+    ServiceContext,
+    open_context,
+    stripe_from_settings,
+)
 from billing_tui.services.demo import SELLER
 from billing_tui.services.subscriptions import SubscriptionRefused
-from billing_tui.storage.account_models import ChargeAttempt, RenewalPeriod, StripeCustomer
-from billing_tui.storage.invoice_models import Invoice, InvoiceLine, OutboxMessage
-from billing_tui.storage.models import Product
+from billing_tui.storage.account_models import (
+    ChargeAttempt,
+    RenewalPeriod,
+    StripeCustomer,
+)
+from billing_tui.storage.document_models import Invoice, InvoiceLine, OutboxMessage
+from billing_tui.storage.shop_models import Product
 from tests.stripe_server import DECLINES_ON_CHARGE, VISA, StripeTestServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,8 +21,8 @@ from billing_tui.domain.documents import DocumentKind
 from billing_tui.domain.errors import ValidationFailed
 from billing_tui.domain.order_plans import (
     BillingPlan,
-    due_instalment,
     PlannedInvoice,
+    due_instalment,
     parse_day,
     plan_advance,
     plan_final,
@@ -40,9 +40,15 @@ from billing_tui.services.documents import (
     issue_document,
     profile_problem,
 )
-from billing_tui.services.orders.loading import LoadedOrder, load_order, move, refresh_totals, rows_json
-from billing_tui.storage.invoice_models import Invoice, OrderInstalment
-from billing_tui.storage.models import CartLine
+from billing_tui.services.orders.loading import (
+    LoadedOrder,
+    load_order,
+    move,
+    refresh_totals,
+    rows_json,
+)
+from billing_tui.storage.document_models import Invoice
+from billing_tui.storage.shop_models import CartLine, OrderInstalment
 
 Build = Callable[[Session, LoadedOrder], BillingPlan]
 Apply = Callable[[Session, LoadedOrder, BillingPlan], tuple[str, ...]]

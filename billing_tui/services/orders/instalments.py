@@ -11,8 +11,7 @@ from billing_tui.services.context import ServiceContext
 from billing_tui.services.orders.billing import issue_instalment, ready_to_bill
 from billing_tui.services.orders.loading import load_order
 from billing_tui.services.orders.views import InstalmentRunResult
-from billing_tui.storage.invoice_models import OrderInstalment
-from billing_tui.storage.models import Cart
+from billing_tui.storage.shop_models import Cart, OrderInstalment
 
 
 def issue_due_instalments(ctx: ServiceContext, *, limit: int = 500) -> InstalmentRunResult:

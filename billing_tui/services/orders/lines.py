@@ -23,7 +23,7 @@ from billing_tui.services.orders.loading import (
 )
 from billing_tui.services.orders.queries import get_order
 from billing_tui.services.orders.views import OrderDetail
-from billing_tui.storage.models import Cart, CartLine, Customer, Product
+from billing_tui.storage.shop_models import Cart, CartLine, Customer, Product
 
 
 def create_order(ctx: ServiceContext, *, customer_id: int) -> OrderDetail:

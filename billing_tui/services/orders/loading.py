@@ -12,12 +12,23 @@ from sqlmodel import Session, col
 from billing_tui.domain.carts import parse_cart_number
 from billing_tui.domain.errors import NotFound
 from billing_tui.domain.money import ZERO, VatRow
-from billing_tui.domain.order_plans import BookInstalment, BookInvoice, BookLine, OrderBook
-from billing_tui.domain.orders import OrderAction, OrderRefused, OrderState, next_state, refusal
+from billing_tui.domain.order_plans import (
+    BookInstalment,
+    BookInvoice,
+    BookLine,
+    OrderBook,
+)
+from billing_tui.domain.orders import (
+    OrderAction,
+    OrderRefused,
+    OrderState,
+    next_state,
+    refusal,
+)
 from billing_tui.services import audit
 from billing_tui.services.context import ServiceContext
-from billing_tui.storage.invoice_models import Invoice, InvoiceVat, OrderInstalment
-from billing_tui.storage.models import Cart, CartLine, Customer
+from billing_tui.storage.document_models import Invoice, InvoiceVat
+from billing_tui.storage.shop_models import Cart, CartLine, Customer, OrderInstalment
 
 
 def rows_json(rows: tuple[VatRow, ...]) -> str:

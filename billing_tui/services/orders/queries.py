@@ -27,9 +27,10 @@ from billing_tui.services.orders.views import (
     OrderPage,
     OrderRow,
 )
-from billing_tui.storage.invoice_models import Invoice, OrderInstalment, OutboxMessage
-from billing_tui.storage.models import Cart, CartLine, Customer, utc
+from billing_tui.storage.columns import utc
+from billing_tui.storage.document_models import Invoice, OutboxMessage
 from billing_tui.storage.search import contains_ci
+from billing_tui.storage.shop_models import Cart, CartLine, Customer, OrderInstalment
 
 PAGE_SIZE = 50
 ORDER_STATES = ("draft", "in_planning", "in_progress", "shipped", "completed", "cancelled")

@@ -6,8 +6,9 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import billing_tui.storage.account_models  # noqa: F401  (registers the tables on SQLModel.metadata)
-import billing_tui.storage.invoice_models  # noqa: F401
-import billing_tui.storage.models  # noqa: F401
+import billing_tui.storage.document_models  # noqa: F401
+import billing_tui.storage.shop_models  # noqa: F401
+import billing_tui.storage.system_models  # noqa: F401
 
 connection = context.config.attributes["connection"]
 context.configure(

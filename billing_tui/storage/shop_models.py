@@ -1,13 +1,13 @@
-"""SQLModel tables: billing profiles, products, carts with lines, payments, seller settings, audit log."""
+"""SQLModel tables of the shop: billing profiles, products, carts (orders) with lines, payments, instalment plans."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     Column,
-    DateTime,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -17,23 +17,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from billing_tui.storage.columns import money_column, timestamp
 from billing_tui.storage.types import Fixed
-
-
-def _utc_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
-    return Column(DateTime(timezone=True), nullable=nullable)
-
-
-def money_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
-    """A money amount: exact to the cent."""
-    return Column(Fixed(2), nullable=nullable)
-
-
-def utc(dt: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; every timestamp in the product is UTC."""
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 class Customer(SQLModel, table=True):
@@ -57,8 +42,8 @@ class Customer(SQLModel, table=True):
     province: str | None = Field(default=None, sa_column=Column(String(50)))
     country: str = Field(sa_column=Column(String(2), nullable=False))
     language: str = Field(default="it", sa_column=Column(String(2), nullable=False))
-    created_at: datetime = Field(sa_column=_utc_column())
-    updated_at: datetime = Field(sa_column=_utc_column())
+    created_at: datetime = Field(sa_column=timestamp())
+    updated_at: datetime = Field(sa_column=timestamp())
 
 
 class Product(SQLModel, table=True):
@@ -90,7 +75,7 @@ class Cart(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(sa_column=Column(Integer, nullable=False, unique=True))
-    created_at: datetime = Field(sa_column=_utc_column())
+    created_at: datetime = Field(sa_column=timestamp())
     customer_id: int = Field(sa_column=Column(Integer, ForeignKey("customer.id"), nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False))
     payment_method: str = Field(sa_column=Column(String(16), nullable=False))
@@ -101,7 +86,7 @@ class Cart(SQLModel, table=True):
     net: Decimal = Field(sa_column=money_column())
     vat: Decimal = Field(sa_column=money_column())
     total: Decimal = Field(sa_column=money_column())
-    paid_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    paid_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True))
 
 
 class CartLine(SQLModel, table=True):
@@ -135,41 +120,29 @@ class Payment(SQLModel, table=True):
     method: str = Field(sa_column=Column(String(16), nullable=False))
     amount: Decimal = Field(sa_column=money_column())
     state: str = Field(sa_column=Column(String(16), nullable=False))
-    created_at: datetime = Field(sa_column=_utc_column())
-    credited_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    created_at: datetime = Field(sa_column=timestamp())
+    credited_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True))
     reference: str | None = Field(default=None, sa_column=Column(String(100)))
 
 
-class SellerSettings(SQLModel, table=True):
-    """The seller's company data, printed on every document (one row)."""
+class OrderInstalment(SQLModel, table=True):
+    """One instalment of an order's plan (S003.5): its date and amount, then the invoice that billed it."""
 
-    __tablename__ = "seller_settings"
-
-    id: int | None = Field(default=1, primary_key=True)
-    company_name: str = Field(default="", sa_column=Column(String(200), nullable=False))
-    vat_number: str = Field(default="", sa_column=Column(String(30), nullable=False))
-    fiscal_code: str = Field(default="", sa_column=Column(String(20), nullable=False))
-    address: str = Field(default="", sa_column=Column(String(200), nullable=False))
-    city: str = Field(default="", sa_column=Column(String(100), nullable=False))
-    postcode: str = Field(default="", sa_column=Column(String(20), nullable=False))
-    province: str = Field(default="", sa_column=Column(String(50), nullable=False))
-    country: str = Field(default="IT", sa_column=Column(String(2), nullable=False))
-    iban: str = Field(default="", sa_column=Column(String(34), nullable=False))
-    email: str = Field(default="", sa_column=Column(String(254), nullable=False))
-    default_language: str = Field(default="it", sa_column=Column(String(2), nullable=False))
-    updated_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
-
-
-class AuditEntry(SQLModel, table=True):
-    """Who changed what, when: one row per change to customer or settings data."""
-
-    __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id", "at"),)
+    __tablename__ = "order_instalment"
+    __table_args__ = (
+        UniqueConstraint("cart_id", "seq", name="uq_order_instalment_seq"),
+        Index("ix_order_instalment_due", "status", "due_date"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(sa_column=_utc_column())
-    actor: str = Field(sa_column=Column(String(100), nullable=False))
-    entity: str = Field(sa_column=Column(String(32), nullable=False))
-    entity_id: int = Field(sa_column=Column(Integer, nullable=False))
-    action: str = Field(sa_column=Column(String(32), nullable=False))
-    changes: str = Field(sa_column=Column(Text, nullable=False))  # JSON: {field: [old, new]}
+    cart_id: int = Field(sa_column=Column(Integer, ForeignKey("cart.id"), nullable=False))
+    seq: int = Field(sa_column=Column(Integer, nullable=False))
+    count: int = Field(sa_column=Column(Integer, nullable=False))
+    every: str = Field(sa_column=Column(String(16), nullable=False))
+    due_date: date = Field(sa_column=Column(Date, nullable=False))
+    amount: Decimal = Field(sa_column=money_column())
+    rows: str = Field(sa_column=Column(Text, nullable=False))  # JSON [[rate, taxable, vat], ...]
+    status: str = Field(sa_column=Column(String(16), nullable=False))  # planned | issued
+    invoice_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("invoice.id"), nullable=True))
+    created_at: datetime = Field(sa_column=timestamp())
+    created_by: str = Field(sa_column=Column(String(100), nullable=False))

@@ -1,4 +1,4 @@
-"""SQLModel tables of invoicing: number ranges, invoices with lines and VAT, the outbox, job runs, settings."""
+"""SQLModel tables of issued documents: number ranges, invoices with lines, VAT and PDF, and the mail outbox."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from decimal import Decimal
 from sqlalchemy import (
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,12 +19,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from billing_tui.storage.models import money_column
+from billing_tui.storage.columns import money_column, timestamp
 from billing_tui.storage.types import Fixed
-
-
-def _ts(nullable: bool = False) -> Column:  # type: ignore[type-arg]
-    return Column(DateTime(timezone=True), nullable=nullable)
 
 
 class NumberRange(SQLModel, table=True):
@@ -40,7 +35,7 @@ class NumberRange(SQLModel, table=True):
     format: str = Field(sa_column=Column(String(64), nullable=False))
     last_number: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     next_number: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
-    updated_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    updated_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True))
 
 
 class Invoice(SQLModel, table=True):
@@ -97,31 +92,8 @@ class Invoice(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # printed notes, one per line
     created_by: str = Field(sa_column=Column(String(100), nullable=False))
-    created_at: datetime = Field(sa_column=_ts())
-    issued_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
-
-
-class OrderInstalment(SQLModel, table=True):
-    """One instalment of an order's plan (S003.5): its date and amount, then the invoice that billed it."""
-
-    __tablename__ = "order_instalment"
-    __table_args__ = (
-        UniqueConstraint("cart_id", "seq", name="uq_order_instalment_seq"),
-        Index("ix_order_instalment_due", "status", "due_date"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    cart_id: int = Field(sa_column=Column(Integer, ForeignKey("cart.id"), nullable=False))
-    seq: int = Field(sa_column=Column(Integer, nullable=False))
-    count: int = Field(sa_column=Column(Integer, nullable=False))
-    every: str = Field(sa_column=Column(String(16), nullable=False))
-    due_date: date = Field(sa_column=Column(Date, nullable=False))
-    amount: Decimal = Field(sa_column=money_column())
-    rows: str = Field(sa_column=Column(Text, nullable=False))  # JSON [[rate, taxable, vat], ...]
-    status: str = Field(sa_column=Column(String(16), nullable=False))  # planned | issued
-    invoice_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("invoice.id"), nullable=True))
-    created_at: datetime = Field(sa_column=_ts())
-    created_by: str = Field(sa_column=Column(String(100), nullable=False))
+    created_at: datetime = Field(sa_column=timestamp())
+    issued_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True))
 
 
 class InvoiceLine(SQLModel, table=True):
@@ -183,47 +155,8 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(sa_column=Column(String(300), nullable=False))
     body: str = Field(sa_column=Column(Text, nullable=False))
     attempts: int = Field(default=0)
-    next_attempt_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    next_attempt_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    created_at: datetime = Field(sa_column=_ts())
-    sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(sa_column=timestamp())
+    sent_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True))
     message_id: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
-
-
-class JobRun(SQLModel, table=True):
-    """One run of a scheduled job; the unique key makes each piece of scheduled work happen once."""
-
-    __tablename__ = "job_run"
-    __table_args__ = (UniqueConstraint("key", name="uq_job_run_key"), Index("ix_job_run_started", "started_at"))
-
-    id: int | None = Field(default=None, primary_key=True)
-    job: str = Field(sa_column=Column(String(64), nullable=False))
-    key: str = Field(sa_column=Column(String(160), nullable=False))
-    status: str = Field(sa_column=Column(String(16), nullable=False))  # running | done | failed
-    due_at: datetime = Field(sa_column=_ts())
-    started_at: datetime = Field(sa_column=_ts())
-    finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
-    runner: str = Field(sa_column=Column(String(200), nullable=False))
-    result: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-
-
-class SchedulerLeader(SQLModel, table=True):
-    """Who runs the scheduled jobs of this database right now (one row, written by the leader)."""
-
-    __tablename__ = "scheduler_leader"
-
-    id: int | None = Field(default=1, primary_key=True)
-    holder: str = Field(sa_column=Column(String(200), nullable=False))
-    since: datetime = Field(sa_column=_ts())
-    heartbeat_at: datetime = Field(sa_column=_ts())
-
-
-class AppSetting(SQLModel, table=True):
-    """A named setting shared by every process on the database (invoicing delay, payment terms, SMTP...)."""
-
-    __tablename__ = "app_setting"
-
-    key: str = Field(sa_column=Column(String(64), primary_key=True))
-    value: str = Field(sa_column=Column(Text, nullable=False))
-    updated_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
-    updated_by: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
