@@ -74,7 +74,7 @@ def _schema_key() -> str:
 
 
 def _fill(url: str, carts: int, seed: int) -> float:
-    from billing_tui.services.demo import fill_demo
+    from billing_tui.demo import fill_demo
 
     ctx = open_context(url)
     started = time.perf_counter()

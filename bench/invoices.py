@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from billing_tui import demo  # noqa: E402
 from billing_tui.domain.clock import FixedClock  # noqa: E402
-from billing_tui.services import demo, invoices  # noqa: E402
+from billing_tui.services import invoices  # noqa: E402
 from billing_tui.services.context import open_context  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"

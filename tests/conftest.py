@@ -100,7 +100,7 @@ def ctx(db_url: str, clock: FixedClock):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def demo_ctx(ctx):  # type: ignore[no-untyped-def]
     """A service context whose database holds the demo business (seed 7, 400 carts, as of the fixed day)."""
-    from billing_tui.services import demo
+    from billing_tui import demo
 
     demo.fill_demo(ctx, carts=400, seed=7, as_of=FIXED_NOW.date())
     return ctx

@@ -25,7 +25,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, session: Session) -> int:
     """Fill the database, then give the demo customers test cards on Stripe if Stripe is configured."""
-    from billing_tui.services import cards, demo
+    from billing_tui import demo
+    from billing_tui.services import cards
 
     ctx = session.context(demo=True)
     out = session.out

@@ -22,7 +22,7 @@ def _open_for_app(session: Session) -> ServiceContext:
     demo_mode = session.args.demo
     ctx = session.context(demo=demo_mode)
     if demo_mode:
-        from billing_tui.services import demo
+        from billing_tui import demo
 
         if demo.is_empty(ctx):  # a demo file left empty by an interrupted first start
             demo.fill_demo(ctx, history=True)
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
     source: ContextSource
     if args.demo and not (demo_file is not None and demo_file.is_file() and demo_file.stat().st_size > 0):
         # First start of the demo: fill it before the app starts (once; it takes a while).
-        from billing_tui.services import demo
+        from billing_tui import demo
 
         source = ctx = session.context(demo=True)
         if demo.is_empty(ctx):

@@ -15,8 +15,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from billing_tui import demo
 from billing_tui.domain.clock import Clock
-from billing_tui.services import customers, demo
+from billing_tui.services import customers
 from billing_tui.services.context import open_context
 
 AS_OF = "2026-11-23"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from billing_tui.services import carts, customers, demo
+from billing_tui import demo
+from billing_tui.services import carts, customers
 from billing_tui.services.context import open_context
 from billing_tui.services.views import to_json
 from billing_tui.storage import migrate

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from billing_tui import demo
 from billing_tui.domain.clock import Clock
-from billing_tui.services import demo, invoices
+from billing_tui.services import invoices
 from billing_tui.services.context import open_context
 from tests.cli.conftest import RunCli
 from tests.cli.helpers import AS_OF, assert_one_line_error

@@ -32,8 +32,8 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], *, rounds: int
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One demo database (SQLite, seed 7, 400 carts, as of the fixed day, with its invoice history) per session."""
+    from billing_tui import demo
     from billing_tui.domain.clock import FixedClock
-    from billing_tui.services import demo
     from billing_tui.services.context import open_context
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"

@@ -228,8 +228,8 @@ def subs(account_ctx, stripe) -> dict[str, int]:  # type: ignore[no-untyped-def]
     Mario's monthly Landing Page renewed today (charged, invoiced); Rossi's monthly SMS Reception declined
     (past due); Rossi's yearly Landing Page renews in March; Mario's SMS Reception had its renewal cancelled.
     """
+    from billing_tui.demo import SELLER
     from billing_tui.services import company
-    from billing_tui.services.demo import SELLER
     from billing_tui.storage.shop_models import Product
 
     ctx = account_ctx

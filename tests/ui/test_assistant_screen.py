@@ -9,9 +9,10 @@ from textual.app import App
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
+from billing_tui import demo
 from billing_tui.app import BillingApp, build_app
 from billing_tui.screens.assistant import GREETING, AssistantScreen, assistant_state
-from billing_tui.services import demo, orders
+from billing_tui.services import orders
 from billing_tui.services.assistant import Reply
 from tests.conftest import FIXED_NOW
 from tests.ui.conftest import settle

@@ -23,7 +23,7 @@ from tests.ui.conftest import settle, wait_until
 from tests.ui.test_app_shell import _top_hit
 
 # The demo's staff orders (tests/ui/conftest.py: 400 carts, so they are numbered from 100401; see
-# billing_tui.services.demo.STAFF_ORDERS for what each shows).
+# billing_tui.demo.STAFF_ORDERS for what each shows).
 INSTALMENTS, FINAL_AFTER_PARTIAL, PLANNING, SHIPPED, DRAFT = 100401, 100403, 100405, 100408, 100409
 
 

@@ -13,6 +13,7 @@ from textual.widgets import Input, Select, Static
 
 import billing_tui
 from billing_tui.app import build_app
+from billing_tui.demo import SELLER
 from billing_tui.screens.order_wizards import (
     AdvanceWizard,
     FinalWizard,
@@ -22,7 +23,6 @@ from billing_tui.screens.order_wizards import (
     review_text,
 )
 from billing_tui.services import company, customers, orders
-from billing_tui.services.demo import SELLER
 from billing_tui.storage.shop_models import Product
 from tests.conftest import FIXED_NOW
 from tests.ui.conftest import settle, wait_until

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from billing_tui import demo
 from billing_tui.domain.assistant import capabilities, question
-from billing_tui.services import carts, demo, invoices, orders
+from billing_tui.services import carts, invoices, orders
 from billing_tui.services.assistant import Conversation
 from billing_tui.services.order_review import plan_text
 from tests.conftest import FIXED_NOW

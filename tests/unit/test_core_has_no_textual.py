@@ -24,7 +24,7 @@ CORE_MODULES = [
     "billing_tui.services.company",
     "billing_tui.services.context",
     "billing_tui.services.customers",
-    "billing_tui.services.demo",
+    "billing_tui.demo",
     "billing_tui.services.views",
     "billing_tui.storage",
     "billing_tui.storage.db",

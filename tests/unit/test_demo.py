@@ -7,10 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from billing_tui import demo
 from billing_tui.domain.carts import CartStatus, PaymentMethod
 from billing_tui.domain.errors import BillingError
 from billing_tui.domain.profile import CustomerType, validate_profile
-from billing_tui.services import carts, customers, demo, invoices, orders
+from billing_tui.services import carts, customers, invoices, orders
 from billing_tui.services.context import open_context
 from billing_tui.services.views import to_json
 from billing_tui.storage.shop_models import Cart, CartLine, Customer, Payment, Product

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from billing_tui.services import demo, invoices
+from billing_tui import demo
+from billing_tui.services import invoices
 from billing_tui.storage.document_models import Invoice, InvoicePdf, NumberRange
 from tests.conftest import FIXED_NOW
 

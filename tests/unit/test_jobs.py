@@ -20,6 +20,7 @@ from sqlalchemy import text
 from billing_tui.domain.clock import FixedClock
 from billing_tui.domain.errors import BillingError
 from billing_tui.jobs import registry
+from billing_tui.jobs import status as job_service
 from billing_tui.jobs.leader import (
     LeaderLock,
     current_leader,
@@ -30,7 +31,6 @@ from billing_tui.jobs.leader import (
 from billing_tui.jobs.registry import JobSpec
 from billing_tui.jobs.runner import recent_runs, run_due, run_key, slot_start, upcoming
 from billing_tui.jobs.scheduler import JobScheduler
-from billing_tui.jobs import status as job_service
 from billing_tui.services.context import ServiceContext, open_context
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -389,7 +389,8 @@ def test_the_services_run_and_list_the_registered_jobs(ctx, monkeypatch) -> None
 
 
 def test_the_built_in_jobs_invoice_due_carts_and_send_their_mail(ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from billing_tui.services import demo, invoices
+    from billing_tui import demo
+    from billing_tui.services import invoices
 
     specs = {s.name: s for s in registry.all_jobs()}
     assert specs["auto_invoice"].every == timedelta(minutes=15)

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from billing_tui.demo import SELLER
 from billing_tui.domain.errors import BillingError, NotFound, ValidationFailed
 from billing_tui.domain.orders import split_evenly
 from billing_tui.services import company, customers, invoices, mail, orders
 from billing_tui.services.context import ServiceContext
-from billing_tui.services.demo import SELLER
 from billing_tui.services.invoices import InvoiceRefused
 from billing_tui.services.orders import OrderRefused
 from billing_tui.storage.document_models import Invoice, NumberRange, OutboxMessage

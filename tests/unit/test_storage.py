@@ -11,8 +11,9 @@ from sqlalchemy import func, inspect, select, text
 from sqlmodel import SQLModel
 
 import billing_tui.storage
+from billing_tui import demo
 from billing_tui.domain.errors import DatabaseUnavailable
-from billing_tui.services import customers, demo
+from billing_tui.services import customers
 from billing_tui.services.context import open_context
 from billing_tui.storage import migrate
 from billing_tui.storage.db import Database

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from billing_tui.config import Settings
+from billing_tui.demo import SELLER
 from billing_tui.domain.clock import FixedClock
 from billing_tui.domain.errors import NotFound, ValidationFailed
 from billing_tui.integrations.stripe_gateway import BILLING_KEY
@@ -34,7 +35,6 @@ from billing_tui.services.context import (
     open_context,
     stripe_from_settings,
 )
-from billing_tui.services.demo import SELLER
 from billing_tui.services.subscriptions import SubscriptionRefused
 from billing_tui.storage.account_models import (
     ChargeAttempt,
