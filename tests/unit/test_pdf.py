@@ -353,7 +353,7 @@ def test_fpdf2_font_attributes_are_the_ones_the_font_cache_was_written_for() -> 
     """The cache shares every TTFFont attribute except a known per-document list: review it on fpdf2 upgrades."""
     from fpdf.fonts import TTFFont
 
-    from billing_tui.integrations.pdf import _PER_DOCUMENT_ATTRIBUTES
+    from billing_tui.integrations.pdf_fonts import PER_DOCUMENT_ATTRIBUTES
 
     assert set(TTFFont.__slots__) == {
         "i", "type", "name", "desc", "glyph_ids", "_hbfont", "sp", "ss", "up", "ut", "cw", "ttffile", "fontkey",
@@ -361,4 +361,4 @@ def test_fpdf2_font_attributes_are_the_ones_the_font_cache_was_written_for() -> 
         "unicode_range", "palette_index", "is_compressed", "is_cff", "is_cid_keyed", "is_symbol", "cff_ros",
         "collection_font_number",
     }
-    assert _PER_DOCUMENT_ATTRIBUTES <= set(TTFFont.__slots__)
+    assert PER_DOCUMENT_ATTRIBUTES <= set(TTFFont.__slots__)
